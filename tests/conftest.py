@@ -1,0 +1,20 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from synapse.kpis.periods import local_midnight
+
+
+@pytest.fixture
+def at():
+    """Return a factory of aware firm-local datetimes: ``at("2025-02-03 09:30")``."""
+
+    def make(text: str) -> dt.datetime:
+        naive = dt.datetime.fromisoformat(text)
+        return local_midnight(naive.date()).replace(hour=naive.hour, minute=naive.minute)
+
+    return make
