@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "synapse.kpis",
+    "synapse.exchange",
+    "synapse.demo",
     "projects",
     "timesheets",
     "support",

@@ -31,3 +31,58 @@ class KpiBand(models.Model):
         low = "−∞" if self.low is None else self.low
         high = "∞" if self.high is None else self.high
         return f"{self.key}: {low} … {high}"
+
+
+class KpiSnapshot(models.Model):
+    """A stored KPI value: one KPI for one period (of a grain) and one scope.
+
+    Written by the nightly job (``synapse.kpis.snapshots``); equal to what
+    ``kpi_report`` gives for the same period and scope. ``band_low``/``band_high``
+    and ``status`` are the band in force when it was computed.
+    """
+
+    class Grain(models.TextChoices):
+        WEEK = "week", "ISO week"
+        MONTH = "month", "Month"
+        QUARTER = "quarter", "Quarter"
+        YEAR = "year", "Year"
+
+    key = models.CharField(max_length=64)
+    grain = models.CharField(max_length=8, choices=Grain.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    scope_kind = models.CharField(max_length=16)
+    scope_key = models.CharField(max_length=150, blank=True)
+    value = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    numerator = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    denominator = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    sample_size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, blank=True)
+    band_low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    band_high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    definition_version = models.PositiveIntegerField(default=1)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["key", "grain", "period_start", "scope_kind", "scope_key"]
+        verbose_name = "KPI snapshot"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "grain", "period_start", "scope_kind", "scope_key"],
+                name="snapshot_unique_period_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="snapshot_period_order"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["scope_kind", "scope_key", "grain", "period_start"],
+                name="snapshot_scope_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.scope_kind if not self.scope_key else f"{self.scope_kind}:{self.scope_key}"
+        return f"{self.key} {self.grain} {self.period_start} {scope} = {self.value}"

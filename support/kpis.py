@@ -1,0 +1,3 @@
+"""Support KPIs (kpis.md "Support")."""
+
+from __future__ import annotations

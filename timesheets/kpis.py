@@ -1,0 +1,3 @@
+"""People KPIs (kpis.md "People")."""
+
+from __future__ import annotations
