@@ -7,8 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from timesheets.models import TimeEntry
-from timesheets.services import time_entries_recost
 from tests.factories import (
     ContractFactory,
     EmployeeFactory,
@@ -17,17 +15,24 @@ from tests.factories import (
     TicketFactory,
     TimeEntryFactory,
 )
+from timesheets.models import TimeEntry
+from timesheets.services import time_entries_recost
 
 pytestmark = pytest.mark.django_db
 
 
 def test_entry_is_costed_with_the_rate_in_force_on_its_date():
     employee = EmployeeFactory(rates=(Decimal("50.00"), Decimal("140.00")))
-    RateFactory(employee=employee, effective_from=dt.date(2025, 2, 10),
-                cost_rate=Decimal("60.00"), bill_rate=Decimal("150.00"))
+    RateFactory(
+        employee=employee,
+        effective_from=dt.date(2025, 2, 10),
+        cost_rate=Decimal("60.00"),
+        bill_rate=Decimal("150.00"),
+    )
     before = TimeEntryFactory(employee=employee, date=dt.date(2025, 2, 7), hours=Decimal("7.5"))
-    after = TimeEntryFactory(employee=employee, date=dt.date(2025, 2, 10), hours=Decimal("7.5"),
-                             billable=False)
+    after = TimeEntryFactory(
+        employee=employee, date=dt.date(2025, 2, 10), hours=Decimal("7.5"), billable=False
+    )
 
     assert time_entries_recost(TimeEntry.objects.all()) == 2
 
@@ -68,7 +73,11 @@ def test_a_rate_added_later_recosts_the_entries_it_covers(django_capture_on_comm
     entry = TimeEntryFactory(employee=employee, date=dt.date(2025, 3, 3), hours=Decimal(2))
     time_entries_recost(TimeEntry.objects.all())
     with django_capture_on_commit_callbacks(execute=True):
-        RateFactory(employee=employee, effective_from=dt.date(2025, 3, 1),
-                    cost_rate=Decimal("70.00"), bill_rate=Decimal("200.00"))
+        RateFactory(
+            employee=employee,
+            effective_from=dt.date(2025, 3, 1),
+            cost_rate=Decimal("70.00"),
+            bill_rate=Decimal("200.00"),
+        )
     entry.refresh_from_db()
     assert (entry.cost, entry.bill_value) == (Decimal("140.00"), Decimal("400.00"))
