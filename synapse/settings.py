@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "synapse.kpis",
     "synapse.exchange",
     "synapse.demo",
+    "synapse.accounts",
+    "synapse.dashboards",
     "projects",
     "timesheets",
     "support",
@@ -86,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "synapse.accounts.context_processors.role",
             ],
         },
     },
@@ -112,9 +115,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGIN_URL = "login"
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "en-us"
 # The firm's time zone: periods and business hours are read in it (kpis.md "Period").

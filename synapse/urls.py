@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
+
+from synapse.accounts import views as account_views
 
 urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("synapse.accounts.urls")),
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
 ]
