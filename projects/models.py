@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.db import models
 from django.db.models import F, Q
 
 from synapse.fields import FixedPointField, MoneyField
+from synapse.kpis.periods import local_midnight
 
 
 class Client(models.Model):
@@ -102,6 +106,10 @@ class Project(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
     requirements_met = models.BooleanField(default=False)
     user_count = models.PositiveIntegerField(default=0)
+    # Derived from actual_start/actual_end in firm time (projects.services.project_derive),
+    # so downtime can be clipped to the integration window in SQL on any database.
+    window_start = models.DateTimeField(null=True, blank=True, editable=False)
+    window_end = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -129,6 +137,26 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, keeping the derived integration window in step with the actual dates."""
+        self.window_start, self.window_end = project_window(
+            actual_start=self.actual_start, actual_end=self.actual_end
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "window_start", "window_end"}
+        super().save(*args, **kwargs)
+
+
+def project_window(
+    *, actual_start: dt.date | None, actual_end: dt.date | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Return the integration window: 00:00 firm time on actual_start and on actual_end."""
+    return (
+        None if actual_start is None else local_midnight(actual_start),
+        None if actual_end is None else local_midnight(actual_end),
+    )
 
 
 class ProjectProgress(models.Model):
