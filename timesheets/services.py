@@ -13,21 +13,27 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 
 from support.models import Ticket
 from timesheets.models import Rate, TimeEntry
 
 
-def _rate_in_force(column: str) -> Subquery:
-    """Return the employee's ``column`` rate in force on the entry's date, as a subquery."""
-    return Subquery(
+def _rate_in_force(column: str) -> Coalesce:
+    """Return the employee's ``column`` rate in force on the entry's date, as a subquery.
+
+    Before the employee's first rate there is none in force: the rate is then 0, so that
+    such an entry costs 0 instead of failing the ``NOT NULL`` cost column.
+    """
+    rate = Subquery(
         Rate.objects.filter(employee=OuterRef("employee"), effective_from__lte=OuterRef("date"))
         .order_by("-effective_from")
         .values(column)[:1]
     )
+    return Coalesce(rate, Value(0), output_field=BigIntegerField())
 
 
-def _hours_times(rate: Subquery) -> ExpressionWrapper:
+def _hours_times(rate: Coalesce) -> ExpressionWrapper:
     """Return hours × rate rounded half-up to the cent, in integer cents.
 
     Hours are stored in hundredths and rates in cents, so their product is in

@@ -1,4 +1,4 @@
-"""Keep derived time-entry costs in step with rate changes made anywhere (admin, API)."""
+"""Keep derived time-entry costs in step with entries and rates changed anywhere (admin, API)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from timesheets.models import Rate
-from timesheets.services import employee_entries_recost
+from timesheets.models import Rate, TimeEntry
+from timesheets.services import employee_entries_recost, time_entries_recost
+
+#: The derived columns ``time_entries_recost`` writes (never written by a form or serializer).
+COSTED_FIELDS = ("cost", "bill_value", "cost_contract")
 
 
 @receiver([post_save, post_delete], sender=Rate, dispatch_uid="rate_changed_recost")
@@ -19,3 +22,19 @@ def rate_changed(sender: type[Rate], instance: Rate, raw: bool = False, **_: Any
         return
     employee_id = instance.employee_id
     transaction.on_commit(lambda: employee_entries_recost(employee_id=employee_id))
+
+
+@receiver(post_save, sender=TimeEntry, dispatch_uid="time_entry_saved_recost")
+def time_entry_saved(
+    sender: type[TimeEntry], instance: TimeEntry, raw: bool = False, **_: Any
+) -> None:
+    """Cost the saved entry with the rates in force on its date (skipped for fixtures).
+
+    ``time_entries_recost`` is an ``UPDATE``, which sends no signal, so this does not
+    recurse. The instance is refreshed so that whoever saved it (an admin page, an API
+    response) sees the stored cost, not the stale value it had before the save.
+    """
+    if raw:
+        return
+    time_entries_recost(TimeEntry.objects.filter(pk=instance.pk))
+    instance.refresh_from_db(fields=COSTED_FIELDS)
