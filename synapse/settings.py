@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -149,8 +150,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "synapse@localhost")
 
 # Celery: https://docs.celeryq.dev/en/stable/userguide/configuration.html
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-# With no broker the embedded default runs tasks eagerly, in-process.
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# With no broker the embedded default runs tasks eagerly, in-process. Under pytest tasks
+# stay eager even with a broker (a test sees its own uncommitted rows); the tests marked
+# ``services`` switch to the real broker and worker (tests/kpis/conftest.py).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL or TESTING
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -164,6 +169,14 @@ CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# Beat: https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html (times in
+# CELERY_TIMEZONE, the firm's time zone).
+CELERY_BEAT_SCHEDULE = {
+    "kpi-snapshots-nightly": {
+        "task": "synapse.kpis.tasks.kpi_snapshots_nightly",
+        "schedule": crontab(hour=2, minute=0),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

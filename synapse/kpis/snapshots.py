@@ -1,0 +1,317 @@
+"""KPI snapshots: compute every KPI for whole periods and store them (the nightly job).
+
+Each period is computed for all its scopes at once by the engine
+(``kpis_compute_all_scopes``: grouped queries per KPI, never per scope) and written in
+one transaction with a bulk upsert on the snapshot's unique key, so a rerun overwrites
+rather than duplicates, and a run killed inside a period leaves that period's old rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Context, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from synapse.kpis.engine import KpiValue, kpis_compute_all_scopes
+from synapse.kpis.locks import job_lock
+from synapse.kpis.models import KpiRun, KpiSnapshot
+from synapse.kpis.periods import Period, local_date
+from synapse.kpis.registry import Kpi, kpi_get, kpis_all
+from synapse.kpis.selectors import kpi_run_last_success_at
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = "synapse.kpis.snapshots"
+#: Grains every KPI is stored for (kpis.md "Period": months are the main grain).
+GRAINS = ("month", "quarter", "year")
+#: KPIs also stored per ISO week (kpis.md: "utilization also for ISO weeks"). A KPI can
+#: declare its own grains with ``extra={"snapshot_grains": (...)}``.
+WEEKLY_KEYS = frozenset({"billable_utilization"})
+UNIQUE_FIELDS = ["key", "grain", "period_start", "scope_kind", "scope_key"]
+UPDATE_FIELDS = [
+    "period_end",
+    "value",
+    "numerator",
+    "denominator",
+    "sample_size",
+    "status",
+    "band_low",
+    "band_high",
+    "reason",
+    "definition_version",
+    "computed_at",
+]
+_PLACES = Decimal("1e-10")  # the snapshot columns' decimal places
+_WIDE = Context(prec=60)
+
+Progress = Callable[[Period], None]
+
+
+def kpi_grains(kpi: Kpi) -> tuple[str, ...]:
+    """Return the grains ``kpi`` is snapshotted at."""
+    declared = kpi.extra.get("snapshot_grains")
+    if declared:
+        return tuple(declared)
+    return ("week", *GRAINS) if kpi.key in WEEKLY_KEYS else GRAINS
+
+
+def snapshot_kpis(*, grain: str, keys: Iterable[str] | None = None) -> list[Kpi]:
+    """Return the registered KPIs (or those in ``keys``) snapshotted at ``grain``."""
+    kpis = [kpi_get(key) for key in keys] if keys is not None else kpis_all()
+    return [kpi for kpi in kpis if grain in kpi_grains(kpi)]
+
+
+def periods_touching(grain: str, start: dt.date, end: dt.date) -> list[Period]:
+    """Return every period of ``grain`` that overlaps ``[start, end]``, in order."""
+    periods = []
+    period = Period.containing(grain, start)
+    while period.start <= end:
+        periods.append(period)
+        period = period.next()
+    return periods
+
+
+def backfill_periods(
+    *, start: dt.date, end: dt.date, today: dt.date, keys: Iterable[str] | None = None
+) -> list[Period]:
+    """Return the periods a backfill of ``[start, end]`` computes, oldest first.
+
+    Every month, quarter and year (and ISO week, for weekly KPIs) touching the range,
+    less those that have not started by ``today``; only grains some KPI in ``keys``
+    (default all) is stored at.
+    """
+    keys = list(keys) if keys is not None else None
+    found: set[Period] = set()
+    for grain in ("week", *GRAINS):
+        if snapshot_kpis(grain=grain, keys=keys):
+            found.update(periods_touching(grain, start, end))
+    return sorted(p for p in found if p.start <= today)
+
+
+def nightly_periods(*, today: dt.date, caught_up_from: dt.date | None = None) -> list[Period]:
+    """Return the periods the nightly run recomputes, oldest first.
+
+    The current and previous month, quarter and year, and the ISO weeks touching the
+    current and previous month; plus, after missed nights, every period touching
+    ``[caught_up_from, today]`` (the day of the last successful run to today).
+    """
+    found: set[Period] = set()
+    for grain in GRAINS:
+        current = Period.containing(grain, today)
+        found.update((current, current.previous()))
+    week_from = Period.containing("month", today).previous().start
+    found.update(periods_touching("week", week_from, today))
+    if caught_up_from is not None and caught_up_from < today:
+        found.update(backfill_periods(start=caught_up_from, end=today, today=today))
+    if not snapshot_kpis(grain="week"):
+        found = {p for p in found if p.grain != "week"}
+    return sorted(p for p in found if p.start <= today)
+
+
+def _exact(number: Decimal | None) -> Decimal | None:
+    """Return ``number`` rounded to the snapshot columns' 10 places (both databases alike)."""
+    if number is None:
+        return None
+    return Decimal(number).quantize(_PLACES, context=_WIDE)
+
+
+def snapshot_row(value: KpiValue, *, period: Period, computed_at: dt.datetime) -> KpiSnapshot:
+    """Return the (unsaved) snapshot row of one computed KPI value."""
+    band = value.band or (None, None)
+    return KpiSnapshot(
+        key=value.kpi.key,
+        grain=period.grain,
+        period_start=period.start,
+        period_end=period.end,
+        scope_kind=value.scope.kind,
+        scope_key=value.scope.key,
+        value=_exact(value.result.value),
+        numerator=_exact(value.result.numerator),
+        denominator=_exact(value.result.denominator),
+        sample_size=value.result.sample_size,
+        status=value.status or "",
+        band_low=band[0],
+        band_high=band[1],
+        reason=value.result.reason[:200],
+        definition_version=value.kpi.version,
+        computed_at=computed_at,
+    )
+
+
+def snapshots_compute_period(
+    *,
+    period: Period,
+    as_of: dt.datetime,
+    keys: Iterable[str] | None = None,
+    run: KpiRun | None = None,
+) -> int:
+    """Compute and store one period's snapshots of every KPI (or ``keys``) and scope.
+
+    One transaction: upsert every row on the unique key, then delete the rows of the
+    same KPIs and period that this computation no longer produced (a scope that lost
+    its data), and count the period on ``run``. Return the number of rows written.
+    """
+    kpis = snapshot_kpis(grain=period.grain, keys=keys)
+    if not kpis:
+        return 0
+    computed = [kpi.key for kpi in kpis]
+    with transaction.atomic():
+        values = kpis_compute_all_scopes(period=period, as_of=as_of, keys=computed)
+        rows = [snapshot_row(value, period=period, computed_at=as_of) for value in values]
+        KpiSnapshot.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=UNIQUE_FIELDS,
+            update_fields=UPDATE_FIELDS,
+        )
+        KpiSnapshot.objects.filter(
+            key__in=computed, grain=period.grain, period_start=period.start
+        ).exclude(computed_at=as_of).delete()
+        if run is not None:
+            KpiRun.objects.filter(pk=run.pk).update(
+                periods_done=F("periods_done") + 1,
+                snapshots_written=F("snapshots_written") + len(rows),
+            )
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a snapshot run did: its record, and whether it computed or skipped."""
+
+    run_id: int
+    status: str
+    periods: int
+    snapshots: int
+    alerts: int = 0
+
+    @property
+    def skipped(self) -> bool:
+        return self.status == KpiRun.Status.SKIPPED
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "periods": self.periods,
+            "snapshots": self.snapshots,
+            "alerts": self.alerts,
+        }
+
+
+def _lock_ttl() -> dt.timedelta:
+    return dt.timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 3600) or 3600)
+
+
+def snapshots_run(
+    *,
+    kind: str,
+    periods: Callable[[], list[Period]],
+    as_of: dt.datetime,
+    keys: list[str] | None = None,
+    progress: Progress | None = None,
+    before_start: Callable[[list[Period]], None] | None = None,
+) -> RunOutcome:
+    """Run the snapshot job over ``periods()`` under the job lock, recorded as a ``KpiRun``.
+
+    When another run holds the lock, record a skipped run and compute nothing. The
+    periods are listed once the lock is held (catch-up reads the last successful run).
+    Each period is its own transaction; on an error the run is marked failed and the
+    error re-raised (the periods done so far keep their new rows). A nightly run ends
+    with the threshold alerts.
+    """
+    from synapse.kpis.alerts import alerts_check
+
+    with job_lock(LOCK_NAME, ttl=_lock_ttl()) as acquired:
+        if not acquired:
+            logger.warning("KPI snapshot %s run skipped: another run holds the lock", kind)
+            run = KpiRun.objects.create(
+                kind=kind,
+                status=KpiRun.Status.SKIPPED,
+                started_at=as_of,
+                finished_at=timezone.now(),
+                keys=",".join(keys or []),
+                error="skipped: another snapshot run holds the lock",
+            )
+            return RunOutcome(run.pk, run.status, 0, 0)
+        todo = periods()
+        if before_start is not None:
+            before_start(todo)
+        run = KpiRun.objects.create(
+            kind=kind,
+            started_at=as_of,
+            range_start=min((p.start for p in todo), default=None),
+            range_end=max((p.end for p in todo), default=None),
+            keys=",".join(keys or []),
+        )
+        try:
+            for period in todo:
+                snapshots_compute_period(period=period, as_of=as_of, keys=keys, run=run)
+                if progress is not None:
+                    progress(period)
+            alerts = alerts_check(as_of=as_of) if kind == KpiRun.Kind.NIGHTLY else []
+        except Exception as exc:
+            _run_fail(run, exc)
+            raise
+        run.refresh_from_db()
+        run.status = KpiRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        return RunOutcome(run.pk, run.status, run.periods_done, run.snapshots_written, len(alerts))
+
+
+def _run_fail(run: KpiRun, exc: BaseException) -> None:
+    try:
+        KpiRun.objects.filter(pk=run.pk).update(
+            status=KpiRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+    except Exception:  # the database may be what failed; the task's retry handles it
+        logger.exception("could not record the failure of KPI run %s", run.pk)
+
+
+def snapshots_nightly(*, as_of: dt.datetime | None = None) -> RunOutcome:
+    """Recompute the nightly periods and catch up every period since the last success.
+
+    See ``nightly_periods``; ends with threshold alerts on the company's months.
+    """
+    as_of = as_of or timezone.now()
+    today = local_date(as_of)
+
+    def periods() -> list[Period]:
+        last = kpi_run_last_success_at(kind=KpiRun.Kind.NIGHTLY)
+        return nightly_periods(
+            today=today, caught_up_from=None if last is None else local_date(last)
+        )
+
+    return snapshots_run(kind=KpiRun.Kind.NIGHTLY, periods=periods, as_of=as_of)
+
+
+def snapshots_backfill(
+    *,
+    start: dt.date,
+    end: dt.date,
+    keys: list[str] | None = None,
+    as_of: dt.datetime | None = None,
+    progress: Progress | None = None,
+    before_start: Callable[[list[Period]], None] | None = None,
+) -> RunOutcome:
+    """Compute and store every period touching ``[start, end]`` (see ``backfill_periods``)."""
+    as_of = as_of or timezone.now()
+    today = local_date(as_of)
+    return snapshots_run(
+        kind=KpiRun.Kind.BACKFILL,
+        periods=lambda: backfill_periods(start=start, end=end, today=today, keys=keys),
+        as_of=as_of,
+        keys=keys,
+        progress=progress,
+        before_start=before_start,
+    )
