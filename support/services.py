@@ -174,3 +174,27 @@ def tickets_sla_refresh(tickets: QuerySet[Ticket], *, now: dt.datetime | None = 
         Ticket.objects.bulk_update(changed, SLA_FIELDS)
         count += len(changed)
     return count
+
+
+def open_tickets_sla_refresh(*, now: dt.datetime | None = None) -> int:
+    """Re-evaluate open tickets still pending on a flag, so passed breaches read ``False``.
+
+    The stored breach moment of an open ticket is known in advance, so KPIs do not
+    need this; it keeps ``response_met``/``resolution_met``/``sla_met`` current for
+    pages and alerts. Return the number of tickets changed.
+    """
+    from support.selectors import tickets_open_pending
+
+    return tickets_sla_refresh(tickets_open_pending(), now=now)
+
+
+def policy_tickets_sla_refresh(*, priority: str, now: dt.datetime | None = None) -> int:
+    """Re-evaluate every ticket of ``priority`` (after its SLA policy changed)."""
+    return tickets_sla_refresh(Ticket.objects.filter(priority=priority), now=now)
+
+
+def holiday_tickets_sla_refresh(*, day: dt.date, now: dt.datetime | None = None) -> int:
+    """Re-evaluate the tickets whose business-hours clocks a holiday on ``day`` can move."""
+    from support.selectors import tickets_clock_running_on
+
+    return tickets_sla_refresh(tickets_clock_running_on(day), now=now)

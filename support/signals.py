@@ -1,0 +1,77 @@
+"""Keep tickets' stored SLA outcome current when what it depends on changes.
+
+Every refresh is deferred with ``transaction.on_commit`` so it sees the committed
+rows, and writes with ``bulk_update``, which fires no signal: no recursion.
+A single ticket is refreshed in-process; a policy or holiday change, which can touch
+many tickets, goes to a Celery task (eager without a broker).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from support.models import SlaPolicy, Ticket, TicketPause
+from timesheets.models import Holiday
+
+
+def _refresh_ticket_on_commit(ticket_id: int) -> None:
+    from support.services import tickets_sla_refresh
+
+    transaction.on_commit(lambda: tickets_sla_refresh(Ticket.objects.filter(pk=ticket_id)))
+
+
+@receiver(post_save, sender=Ticket, dispatch_uid="support_ticket_sla")
+def ticket_saved(sender: type, instance: Ticket, raw: bool = False, **_: Any) -> None:
+    """Refresh a saved ticket's SLA outcome after the transaction commits."""
+    if not raw:
+        _refresh_ticket_on_commit(instance.pk)
+
+
+@receiver(post_save, sender=TicketPause, dispatch_uid="support_pause_saved_sla")
+@receiver(post_delete, sender=TicketPause, dispatch_uid="support_pause_deleted_sla")
+def pause_changed(sender: type, instance: TicketPause, raw: bool = False, **_: Any) -> None:
+    """Refresh the paused ticket's SLA outcome after the transaction commits."""
+    if not raw:
+        _refresh_ticket_on_commit(instance.ticket_id)
+
+
+@receiver(post_save, sender=SlaPolicy, dispatch_uid="support_policy_sla")
+def policy_saved(sender: type, instance: SlaPolicy, raw: bool = False, **_: Any) -> None:
+    """Refresh the tickets of the policy's priority after the transaction commits."""
+    from support.tasks import tickets_sla_refresh_priority
+
+    if not raw:
+        priority = instance.priority
+        transaction.on_commit(lambda: tickets_sla_refresh_priority.delay(priority), robust=True)
+
+
+@receiver(pre_save, sender=Holiday, dispatch_uid="support_holiday_moving_sla")
+def holiday_moving(sender: type, instance: Holiday, raw: bool = False, **_: Any) -> None:
+    """Remember the date an edited holiday had, so tickets around both dates refresh."""
+    if raw or instance.pk is None:
+        return
+    instance._sla_previous_date = (
+        Holiday.objects.filter(pk=instance.pk).values_list("date", flat=True).first()
+    )
+
+
+@receiver(post_save, sender=Holiday, dispatch_uid="support_holiday_saved_sla")
+@receiver(post_delete, sender=Holiday, dispatch_uid="support_holiday_deleted_sla")
+def holiday_changed(sender: type, instance: Holiday, raw: bool = False, **_: Any) -> None:
+    """Refresh business-hours tickets whose clocks run across the holiday's date(s)."""
+    from support.tasks import tickets_sla_refresh_holiday
+
+    if raw:
+        return
+    days: set[dt.date] = {instance.date}
+    previous = getattr(instance, "_sla_previous_date", None)
+    if previous is not None:
+        days.add(previous)
+    for day in sorted(days):
+        iso = day.isoformat()
+        transaction.on_commit(lambda iso=iso: tickets_sla_refresh_holiday.delay(iso), robust=True)
