@@ -281,7 +281,8 @@ def in_progress_project_rows(ctx: KpiContext) -> list[dict]:
 
 
 def project_hours_in_period(ctx: KpiContext) -> dict[Scope, dict]:
-    """Return Σ hours and Σ rework hours of time entries on a project dated in the period,
+    """Return ``total_hours``, ``rework_hours`` and ``entries`` (count) of time entries on a
+    project dated in the period,
     per company, client (the project's), project and employee scope wanted.
 
     One aggregate or grouped query per scope kind wanted.
@@ -296,8 +297,8 @@ def project_hours_in_period(ctx: KpiContext) -> dict[Scope, dict]:
         employee="employee__user__username",
     )
     sums = {
-        "hours": Sum("hours", default=0),
-        "rework": Sum("hours", filter=Q(activity=TimeEntry.Activity.REWORK), default=0),
+        "total_hours": Sum("hours", default=0),
+        "rework_hours": Sum("hours", filter=Q(activity=TimeEntry.Activity.REWORK), default=0),
         "entries": Count("pk"),
     }
     out: dict[Scope, dict] = {}
