@@ -110,8 +110,10 @@ def closed_project_rows(ctx: KpiContext) -> list[dict]:
     time entries + Σ its expenses, whenever dated), ``budget``, ``planned_days``
     (planned_end − planned_start), ``actual_days`` (actual_end − actual_start),
     ``on_time`` (actual_end ≤ planned_end), ``downtime_hours`` (downtime clipped to
-    the window [00:00 actual_start, 00:00 actual_end) firm time) and ``window_hours``
-    (actual days × 24). One query, memoized on ``ctx``.
+    the window [00:00 actual_start, 00:00 actual_end) firm time, stored on the project
+    as ``window_start``/``window_end``) and ``window_hours`` (actual days × 24, as
+    kpis.md defines it, even when a DST change makes the window 1 h shorter or
+    longer). One query, memoized on ``ctx``.
     """
     return ctx.memo("projects.closed_project_rows", lambda: _closed_project_rows(ctx))
 

@@ -93,3 +93,17 @@ def test_running_period_counts_up_to_today_only():
         kinds=frozenset({"company"}),
     )
     assert completed_project_totals(ctx)[COMPANY]["count"] == 0
+
+
+def test_saving_only_the_end_date_keeps_the_window_in_step(settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    project = ProjectFactory(status=Project.Status.ACTIVE, actual_start=dt.date(2025, 1, 6))
+    assert project.window_start == dt.datetime(2025, 1, 5, 23, tzinfo=dt.UTC)
+    assert project.window_end is None
+
+    project.actual_end = dt.date(2025, 7, 1)
+    project.status = Project.Status.COMPLETED
+    project.save(update_fields=["actual_end", "status"])
+
+    project.refresh_from_db()
+    assert project.window_end == dt.datetime(2025, 6, 30, 22, tzinfo=dt.UTC)
