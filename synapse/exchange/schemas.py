@@ -1,0 +1,381 @@
+"""The folder-of-CSV format: one schema per file, in import order (data-exchange.md "Files").
+
+A ``FileSchema`` lists its columns (name, parser, required, default, the table a
+code refers to), its key columns and its row rule (``synapse.exchange.rules``).
+``parse_row`` turns the cells of one record into a dict of parsed values keyed by
+column name plus a dict of errors keyed by column name; nothing here touches the
+database, so forms and the API can reuse it for single records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from synapse.exchange import rules
+from synapse.exchange.values import (
+    Parser,
+    choice_parser,
+    parse_boolean,
+    parse_code,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_email,
+    parse_integer,
+    parse_month,
+    parse_text,
+)
+
+# Referenced tables: a column with ``ref`` holds a code that must exist in the
+# database or earlier in the same import.
+CLIENT, EMPLOYEE, PROJECT, CONTRACT, TICKET, INVITATION = (
+    "client",
+    "employee",
+    "project",
+    "contract",
+    "ticket",
+    "invitation",
+)
+
+EMPTY = "is required"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a file: how to read its cells and whether a value is required."""
+
+    name: str
+    parse: Parser = parse_text
+    required: bool = False
+    default: Any = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class FileSchema:
+    """One CSV file: its columns in canonical order, its key and its row rule."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    rule: Callable[..., rules.Errors]
+    by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", {column.name: column for column in self.columns})
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Return the names of the columns that must be in the header."""
+        return tuple(column.name for column in self.columns if column.required)
+
+    def header_errors(self, header: Sequence[str]) -> list[tuple[str, str]]:
+        """Return ``(column, message)`` for unknown, repeated and missing required columns."""
+        errors: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for name in header:
+            if name not in self.by_name:
+                errors.append((name or "-", "unknown column"))
+            elif name in seen:
+                errors.append((name, "column appears twice"))
+            seen.add(name)
+        errors.extend(
+            (name, "required column is missing") for name in self.required if name not in seen
+        )
+        return errors
+
+
+def parse_row(
+    schema: FileSchema, header: Sequence[str], cells: Sequence[str]
+) -> tuple[dict[str, Any], rules.Errors]:
+    """Return the parsed values and the cell errors of one record (no row rules).
+
+    Columns absent from the header are absent from the values (an update then keeps
+    what is stored); an empty cell gives the column's default, or an error when the
+    column is required.
+    """
+    values: dict[str, Any] = {}
+    errors: rules.Errors = {}
+    if len(cells) != len(header):
+        errors["-"] = f"the row has {len(cells)} cells but the header has {len(header)}"
+        return values, errors
+    by_name = schema.by_name
+    for name, text in zip(header, cells, strict=True):
+        column = by_name[name]
+        if not text or (column.parse is not parse_text and text.isspace()):
+            if column.required:
+                errors[name] = EMPTY
+            values[name] = column.default
+            continue
+        try:
+            values[name] = column.parse(text)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    return values, errors
+
+
+money = parse_decimal
+hours = parse_decimal
+
+
+def _code(name: str, *, required: bool = False, ref: str | None = None) -> Column:
+    return Column(name, parse_code, required=required, ref=ref)
+
+
+CLIENTS = FileSchema(
+    "clients.csv",
+    (
+        _code("code", required=True),
+        Column("name", required=True),
+        Column("became_client_on", parse_date, required=True),
+        Column("churned_on", parse_date),
+    ),
+    key=("code",),
+    rule=rules.validate_client,
+)
+
+EMPLOYEES = FileSchema(
+    "employees.csv",
+    (
+        _code("username", required=True),
+        Column("full_name", required=True),
+        Column("email", parse_email, default=""),
+        Column("role", choice_parser("staff", "manager", "executive"), required=True),
+        Column("hours_per_day", hours, default=Decimal(8)),
+        Column("employed_from", parse_date, required=True),
+        Column("employed_until", parse_date),
+        Column("cost_rate", money, required=True),
+        Column("bill_rate", money, required=True),
+    ),
+    key=("username",),
+    rule=rules.validate_employee,
+)
+
+RATES = FileSchema(
+    "rates.csv",
+    (
+        _code("username", required=True, ref=EMPLOYEE),
+        Column("effective_from", parse_date, required=True),
+        Column("cost_rate", money, required=True),
+        Column("bill_rate", money, required=True),
+    ),
+    key=("username", "effective_from"),
+    rule=rules.validate_rate,
+)
+
+HOLIDAYS = FileSchema(
+    "holidays.csv",
+    (Column("date", parse_date, required=True), Column("name", required=True)),
+    key=("date",),
+    rule=rules.validate_holiday,
+)
+
+LEAVE = FileSchema(
+    "leave.csv",
+    (
+        _code("username", required=True, ref=EMPLOYEE),
+        Column("date", parse_date, required=True),
+        Column("hours", hours, required=True),
+    ),
+    key=("username", "date"),
+    rule=rules.validate_leave,
+)
+
+PROJECTS = FileSchema(
+    "projects.csv",
+    (
+        _code("code", required=True),
+        _code("client_code", required=True, ref=CLIENT),
+        Column("name", required=True),
+        Column("billing", choice_parser("fixed", "time_and_materials"), default="fixed"),
+        Column("revenue", money),
+        Column("budget", money, required=True),
+        Column("planned_start", parse_date, required=True),
+        Column("planned_end", parse_date, required=True),
+        Column("actual_start", parse_date),
+        Column("actual_end", parse_date),
+        Column(
+            "status",
+            choice_parser("planned", "active", "completed", "cancelled"),
+            required=True,
+        ),
+        Column("requirements_met", parse_boolean, default=False),
+        Column("user_count", parse_integer, default=0),
+    ),
+    key=("code",),
+    rule=rules.validate_project,
+)
+
+PROGRESS = FileSchema(
+    "progress.csv",
+    (
+        _code("project_code", required=True, ref=PROJECT),
+        Column("date", parse_date, required=True),
+        Column("percent_complete", parse_decimal, required=True),
+    ),
+    key=("project_code", "date"),
+    rule=rules.validate_progress,
+)
+
+PROJECT_EXPENSES = FileSchema(
+    "project_expenses.csv",
+    (
+        _code("expense_id", required=True),
+        _code("project_code", required=True, ref=PROJECT),
+        Column("date", parse_date, required=True),
+        Column("category", required=True),
+        Column("amount", money, required=True),
+    ),
+    key=("expense_id",),
+    rule=rules.validate_project_expense,
+)
+
+DOWNTIME = FileSchema(
+    "downtime.csv",
+    (
+        _code("downtime_id", required=True),
+        _code("project_code", required=True, ref=PROJECT),
+        Column("started_at", parse_datetime, required=True),
+        Column("ended_at", parse_datetime, required=True),
+    ),
+    key=("downtime_id",),
+    rule=rules.validate_downtime,
+)
+
+CONTRACTS = FileSchema(
+    "contracts.csv",
+    (
+        _code("code", required=True),
+        _code("client_code", required=True, ref=CLIENT),
+        Column("name", required=True),
+        Column("monthly_fee", money, required=True),
+        Column("start_date", parse_date, required=True),
+        Column("end_date", parse_date),
+    ),
+    key=("code",),
+    rule=rules.validate_contract,
+)
+
+OVERHEADS = FileSchema(
+    "overheads.csv",
+    (
+        Column("month", parse_month, required=True),
+        Column(
+            "category",
+            choice_parser("sales_marketing", "general_admin", "facilities", "other"),
+            required=True,
+        ),
+        Column("amount", money, required=True),
+    ),
+    key=("month", "category"),
+    rule=rules.validate_overhead,
+)
+
+TICKETS = FileSchema(
+    "tickets.csv",
+    (
+        _code("ref", required=True),
+        _code("client_code", required=True, ref=CLIENT),
+        _code("project_code", ref=PROJECT),
+        _code("contract_code", ref=CONTRACT),
+        Column("priority", choice_parser("P1", "P2", "P3", "P4"), required=True),
+        Column("subject", required=True),
+        Column("opened_at", parse_datetime, required=True),
+        Column("first_response_at", parse_datetime),
+        Column("resolved_at", parse_datetime),
+        _code("assignee", ref=EMPLOYEE),
+        Column("escalated", parse_boolean, default=False),
+        Column("first_contact_resolved", parse_boolean, default=False),
+    ),
+    key=("ref",),
+    rule=rules.validate_ticket,
+)
+
+TICKET_PAUSES = FileSchema(
+    "ticket_pauses.csv",
+    (
+        _code("ticket_ref", required=True, ref=TICKET),
+        Column("paused_at", parse_datetime, required=True),
+        Column("resumed_at", parse_datetime),
+    ),
+    key=("ticket_ref", "paused_at"),
+    rule=rules.validate_ticket_pause,
+)
+
+TIME_ENTRIES = FileSchema(
+    "time_entries.csv",
+    (
+        _code("entry_id", required=True),
+        _code("username", required=True, ref=EMPLOYEE),
+        Column("date", parse_date, required=True),
+        Column("hours", hours, required=True),
+        Column("billable", parse_boolean, required=True),
+        Column(
+            "activity",
+            choice_parser("delivery", "rework", "support", "internal", "training"),
+            required=True,
+        ),
+        _code("project_code", ref=PROJECT),
+        _code("contract_code", ref=CONTRACT),
+        _code("ticket_ref", ref=TICKET),
+        Column("note", default=""),
+    ),
+    key=("entry_id",),
+    rule=rules.validate_time_entry,
+)
+
+SURVEY_INVITATIONS = FileSchema(
+    "survey_invitations.csv",
+    (
+        _code("invitation_id", required=True),
+        Column("kind", choice_parser("csat", "nps"), required=True),
+        _code("client_code", required=True, ref=CLIENT),
+        Column("contact_email", parse_email, required=True),
+        Column("sent_at", parse_datetime, required=True),
+        _code("project_code", ref=PROJECT),
+        _code("ticket_ref", ref=TICKET),
+    ),
+    key=("invitation_id",),
+    rule=rules.validate_survey_invitation,
+)
+
+SURVEY_RESPONSES = FileSchema(
+    "survey_responses.csv",
+    (
+        _code("response_id", required=True),
+        Column("kind", choice_parser("csat", "nps"), required=True),
+        _code("client_code", required=True, ref=CLIENT),
+        Column("score", parse_integer, required=True),
+        Column("responded_at", parse_datetime, required=True),
+        _code("invitation_id", ref=INVITATION),
+        _code("project_code", ref=PROJECT),
+        _code("ticket_ref", ref=TICKET),
+        Column("comment", default=""),
+    ),
+    key=("response_id",),
+    rule=rules.validate_survey_response,
+)
+
+#: Every file, in the order the import reads them (references point backwards).
+FILES: tuple[FileSchema, ...] = (
+    CLIENTS,
+    EMPLOYEES,
+    RATES,
+    HOLIDAYS,
+    LEAVE,
+    PROJECTS,
+    PROGRESS,
+    PROJECT_EXPENSES,
+    DOWNTIME,
+    CONTRACTS,
+    OVERHEADS,
+    TICKETS,
+    TICKET_PAUSES,
+    TIME_ENTRIES,
+    SURVEY_INVITATIONS,
+    SURVEY_RESPONSES,
+)
+SCHEMAS = {schema.name: schema for schema in FILES}
