@@ -47,3 +47,12 @@ def test_superuser_has_every_role():
     assert user_role(admin) == "admin"
     assert has_role(admin, "executive")
     assert not has_role(EmployeeFactory(role="staff").user, "executive")
+
+
+def test_deploy_check_fails_without_a_secret_key(settings):
+    from synapse.accounts.checks import secret_key_given
+
+    settings.SECRET_KEY_MISSING = True
+    assert [error.id for error in secret_key_given()] == ["synapse.E001"]
+    settings.SECRET_KEY_MISSING = False
+    assert secret_key_given() == []

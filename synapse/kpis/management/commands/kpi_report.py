@@ -76,7 +76,7 @@ class Command(BaseCommand):
             band = (
                 ""
                 if value.band is None
-                else " … ".join("" if b is None else f"{b:g}" for b in value.band)
+                else " … ".join("" if b is None else f"{b.normalize():f}" for b in value.band)
             )
             self.stdout.write(
                 f"{key:32} {shown:>14} {value.kpi.unit:6} {value.result.sample_size:>6}  "
