@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+import datetime as dt
 
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+
+from projects.models import ClientContact
 from surveys.models import SurveyInvitation, SurveyKind, SurveyResponse
 from synapse.kpis.engine import KpiContext
 
@@ -53,3 +56,23 @@ def responses_count(ctx: KpiContext) -> int:
     return SurveyResponse.objects.filter(
         responded_at__gte=ctx.start_dt, responded_at__lt=ctx.end_dt
     ).count()
+
+
+def survey_contact_for(*, client_id: int, role: str) -> ClientContact | None:
+    """Return the client's contact to survey: the first active one with ``role``, else the
+    first active contact of any role, else None (one query)."""
+    preference = Case(When(role=role, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return (
+        ClientContact.objects.filter(client_id=client_id, is_active=True)
+        .order_by(preference, "pk")
+        .first()
+    )
+
+
+def survey_kinds_sent_recently(*, email: str, since: dt.datetime) -> set[str]:
+    """Return the survey kinds already sent to ``email`` (any case) after ``since``."""
+    return set(
+        SurveyInvitation.objects.filter(contact_email__iexact=email, sent_at__gt=since)
+        .values_list("kind", flat=True)
+        .distinct()
+    )

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("synapse.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("survey/", include("surveys.urls")),
 ]
