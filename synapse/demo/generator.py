@@ -41,7 +41,7 @@ SLA_TARGETS = {  # priority: (respond minutes, resolve minutes, business-hours c
 }
 PRIORITY_WEIGHTS = {"P1": 4, "P2": 18, "P3": 50, "P4": 28}
 ESCALATION_P = {"P1": 0.25, "P2": 0.10, "P3": 0.04, "P4": 0.02}
-FIRST_CONTACT_P = {"P1": 0.30, "P2": 0.65, "P3": 0.88, "P4": 0.90}
+FIRST_CONTACT_P = {"P1": 0.35, "P2": 0.72, "P3": 0.92, "P4": 0.93}
 #: Billable effort by month: December and August are quieter.
 SEASON = {1: 0.97, 2: 1.0, 3: 1.0, 4: 0.99, 5: 1.0, 6: 1.0, 7: 0.97, 8: 0.93, 9: 1.0, 10: 1.0,
           11: 1.0, 12: 0.92}  # fmt: skip
@@ -312,7 +312,7 @@ class DemoFirm:
             + [("staff", "engineer")] * 19
         )
         base_cost = {"executive": 120, "manager": 80, "consultant": 62, "engineer": 47}
-        bias = {"executive": 0.0, "manager": 0.9, "consultant": 0.9, "engineer": 0.84}
+        bias = {"executive": 0.0, "manager": 0.9, "consultant": 0.92, "engineer": 0.88}
         for index, (role, kind) in enumerate(layout):
             first, last = firsts[index], lasts[index]
             employed_from = self.start - dt.timedelta(days=rng.randint(200, 2500))
@@ -413,7 +413,7 @@ class DemoFirm:
                 name=name,
                 became=became,
                 churned=None,
-                health=rng.uniform(0.84, 0.96),
+                health=rng.uniform(0.86, 0.97),
                 effort=rng.uniform(0.75, 1.25),
                 domain=domain,
             )
@@ -517,7 +517,7 @@ class DemoFirm:
             planned_days = 7 * rng.randint(6, 14) - 3
             planned_end = planned_start + dt.timedelta(days=planned_days)
             run_start = planned_start + dt.timedelta(days=rng.choice([0, 0, 0, 0, 1, 3, 7]))
-            late = rng.random() < 0.22
+            late = rng.random() < 0.15
             if late:
                 run_end = planned_end + dt.timedelta(
                     days=max(3, int(planned_days * rng.uniform(0.05, 0.4)))
@@ -539,7 +539,7 @@ class DemoFirm:
             over = (
                 rng.uniform(0.03, 0.3)
                 if (late and rng.random() < 0.75) or rng.random() < 0.06
-                else rng.uniform(-0.12, -0.005)
+                else rng.uniform(-0.08, -0.004)
             )
             project = ProjectPlan(
                 code=f"P-{planned_start.year}-{i + 1:03d}",
@@ -553,8 +553,8 @@ class DemoFirm:
                 cancelled=cancelled,
                 over_budget=over,
                 markup=rng.uniform(1.55, 1.95),
-                rework_rate=rng.choice([0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1]),
-                requirements_met=rng.random() < 0.95 and not cancelled,
+                rework_rate=rng.choice([0.01, 0.02, 0.02, 0.03, 0.04, 0.05, 0.08]),
+                requirements_met=rng.random() < 0.97 and not cancelled,
                 user_count=int(math.exp(rng.uniform(math.log(25), math.log(900)))),
             )
             window = weeks(run_start, run_end)
@@ -655,10 +655,10 @@ class DemoFirm:
         respond, resolve, business = SLA_TARGETS[priority]
         clock = self.clock if business else None
         escalated = rng.random() < ESCALATION_P[priority]
-        paused = priority != "P1" and not escalated and rng.random() < 0.12
+        paused = priority != "P1" and not escalated and rng.random() < 0.08
         fcr = not escalated and not paused and rng.random() < FIRST_CONTACT_P[priority]
         # Difficult clients breach a little more often.
-        breach_p = 0.012 + (0.01 if client.effort > 1.4 else 0.0)
+        breach_p = 0.01 + (0.01 if client.effort > 1.4 else 0.0)
         response_min = respond * (
             rng.uniform(1.05, 1.8) if rng.random() < breach_p else rng.uniform(0.05, 0.75)
         )
@@ -669,7 +669,7 @@ class DemoFirm:
         elif rng.random() < breach_p * 1.3:
             active = resolve * rng.uniform(1.05, 2.2)
         else:
-            active = resolve * rng.uniform(0.12, 0.8) ** 1.4
+            active = resolve * rng.uniform(0.12, 0.8) ** 1.6
         active = max(active, response_min + 5)
         first_response = clock_add(clock, opened_at, response_min)
         pause = None
@@ -790,7 +790,7 @@ class DemoFirm:
                 if capacity <= 0:
                     continue
                 if past:
-                    slip = 0.012 * person.sloppiness * (3 if day.month == 12 else 1)
+                    slip = 0.009 * person.sloppiness * (3 if day.month == 12 else 1)
                     roll = rng.random()
                     if roll < slip:
                         continue  # forgot the day
@@ -886,7 +886,7 @@ class DemoFirm:
             if project.status != "planned" and rng.random() < 0.7:
                 end = min(project.run_end, self.yesterday)
                 window_hours = max((end - project.run_start).days, 1) * 24
-                share = rng.choice([0.004, 0.008, 0.012, 0.015, 0.02, 0.05])
+                share = rng.choice([0.008, 0.012, 0.015, 0.02, 0.03, 0.06])
                 pieces = rng.randint(1, 4)
                 for _ in range(pieces):
                     hours = window_hours * share / pieces
@@ -970,7 +970,7 @@ class DemoFirm:
                 return 5 if rng.random() < 0.6 else 4
             return rng.choice([1, 2, 3, 3, 3])
         roll = rng.random()
-        promoter = 0.62 * good / 0.9
+        promoter = 0.66 * good / 0.9
         if roll < promoter:
             return rng.choice([9, 10, 10])
         if roll < promoter + 0.27:
@@ -985,7 +985,7 @@ class DemoFirm:
         for ticket in self.tickets:
             if ticket.resolved_at is not None:
                 sent = ticket.resolved_at + dt.timedelta(minutes=rng.randint(5, 90))
-                kind = "csat" if rng.random() < 0.7 else "nps"
+                kind = "csat" if rng.random() < 0.6 else "nps"
                 events.append((sent, ticket.client, kind, None, ticket))
         for project in self.projects:
             if project.status == "completed":
@@ -1007,7 +1007,7 @@ class DemoFirm:
             invitation = InvitationPlan(kind, client, contact, sent, project, ticket)
             churning = client.churned is not None and (client.churned - sent.date()).days < 240
             health = client.health if not churning else min(client.health, 0.65)
-            if rng.random() < (0.55 if project else 0.36):
+            if rng.random() < (0.55 if project else 0.33):
                 answered = sent + dt.timedelta(hours=rng.expovariate(1 / 20))
                 if answered < self.cutoff:
                     invitation.responded_at = answered

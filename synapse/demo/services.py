@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from projects.models import Client, Project
+from projects.services import projects_refresh_derived
 from support.models import Ticket
+from support.services import tickets_sla_refresh
+from synapse.demo.clock import at_local
 from synapse.demo.generator import DemoFirm, DemoOptions
 from synapse.demo.writer import DEMO_PASSWORD, demo_firm_write
 from timesheets.models import TimeEntry
@@ -26,31 +29,11 @@ class DemoSummary:
     today: dt.date
 
 
-def _optional_service(module: str, name: str):  # noqa: ANN202 - a service or None
-    """Return ``module.name`` when that service exists in this build, else ``None``.
-
-    The demo runs against every stage of the product; derived columns that a later
-    service fills (e.g. project roll-ups) are skipped when the service is absent.
-    """
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-
-
-def demo_derived_refresh() -> list[str]:
-    """Recompute every derived column of the demo records; return what was refreshed."""
-    refreshed = ["time entry costs"]
+def demo_derived_refresh(*, now: dt.datetime) -> None:
+    """Recompute every derived column the bulk writes skipped (costs, SLA, project windows)."""
     time_entries_recost(TimeEntry.objects.all())
-    for module, name, queryset, label in (
-        ("support.services", "tickets_sla_refresh", Ticket.objects.all(), "ticket SLA results"),
-        ("projects.services", "projects_refresh_derived", Project.objects.all(), "project totals"),
-    ):
-        service = _optional_service(module, name)
-        if service is not None:
-            service(queryset)
-            refreshed.append(label)
-    return refreshed
+    tickets_sla_refresh(Ticket.objects.all(), now=now)
+    projects_refresh_derived(Project.objects.all())
 
 
 def demo_firm_exists() -> bool:
@@ -71,7 +54,8 @@ def demo_firm_seed(
     firm = DemoFirm(DemoOptions(seed=seed, today=today, months=months, demo_users=demo_users))
     firm.plan()
     demo_firm_write(firm)
-    demo_derived_refresh()
+    # Open tickets are judged as of now, or as of the end of ``today`` when it is past.
+    demo_derived_refresh(now=min(timezone.now(), at_local(today + dt.timedelta(days=1))))
     counts = {
         "employees": len(firm.people),
         "clients": len(firm.clients),
