@@ -115,7 +115,7 @@ def nightly_periods(*, today: dt.date, caught_up_from: dt.date | None = None) ->
     return sorted(p for p in found if p.start <= today)
 
 
-def _exact(number: Decimal | None) -> Decimal | None:
+def as_stored(number: Decimal | None) -> Decimal | None:
     """Return ``number`` rounded to the snapshot columns' 10 places (both databases alike)."""
     if number is None:
         return None
@@ -132,9 +132,9 @@ def snapshot_row(value: KpiValue, *, period: Period, computed_at: dt.datetime) -
         period_end=period.end,
         scope_kind=value.scope.kind,
         scope_key=value.scope.key,
-        value=_exact(value.result.value),
-        numerator=_exact(value.result.numerator),
-        denominator=_exact(value.result.denominator),
+        value=as_stored(value.result.value),
+        numerator=as_stored(value.result.numerator),
+        denominator=as_stored(value.result.denominator),
         sample_size=value.result.sample_size,
         status=value.status or "",
         band_low=band[0],
