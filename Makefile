@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv run test lint fmt migrate demo
+.PHONY: venv run test test-services lint fmt migrate demo
 
 venv: $(STAMP)
 
@@ -33,3 +33,12 @@ fmt: venv
 
 test: lint
 	$(BIN)/pytest
+
+# The same suite on PostgreSQL with Redis as broker; the tests marked ``services`` start
+# a real ``celery -A synapse worker`` on the test database (.ci/run starts both servers).
+SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/synapse_ci
+SERVICES_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+test-services: venv
+	DATABASE_URL=$(SERVICES_DATABASE_URL) CELERY_BROKER_URL=$(SERVICES_BROKER_URL) \
+		$(BIN)/pytest -p no:cacheprovider
