@@ -41,16 +41,16 @@ def _page(
 
 @never_cache
 @csrf_protect
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def survey_answer_view(request: HttpRequest, token: str) -> HttpResponse:
-    """Show the survey of a valid link (GET changes nothing); record the answer on POST."""
+    """Show the survey of a valid link (GET and HEAD change nothing); record the answer on POST."""
     if request.method == "POST" and not survey_post_allowed(ip=request.META.get("REMOTE_ADDR", "")):
         return render(request, "surveys/survey_rate_limited.html", status=429)
     try:
         invitation = survey_invitation_from_token(token=token)
     except SurveyLinkError as error:
         return _link_error(request, error)
-    if request.method == "GET":
+    if request.method != "POST":
         return _page(request, invitation, SurveyAnswerForm(kind=invitation.kind))
     form = SurveyAnswerForm(request.POST, kind=invitation.kind)
     if not form.is_valid():
