@@ -93,6 +93,8 @@ class Ticket(models.Model):
     first_contact_resolved = models.BooleanField(default=False)
     reopened_count = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=0)
+    #: When the assignee was warned that 80 % of the resolution clock had run (once).
+    sla_warning_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Derived by the SLA clock.
     response_due_at = models.DateTimeField(null=True, blank=True, editable=False)
