@@ -142,6 +142,8 @@ class ProjectAdmin(SynapseModelAdmin):
     list_filter = ("status", "billing", "requirements_met")
     date_hierarchy = "planned_start"
     autocomplete_fields = ("client",)
+    # Derived from the actual dates by projects.services.
+    readonly_fields = ("window_start", "window_end")
     inlines = [ProjectProgressInline, ProjectExpenseInline, DowntimeInline]
 
 

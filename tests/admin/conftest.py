@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from rest_framework.authtoken.models import Token
 
 from support.models import TicketComment, TicketEvent
-from synapse.kpis.models import KpiBand, KpiSnapshot
+from synapse.kpis.models import KpiAlert, KpiAlertState, KpiBand, KpiLock, KpiRun, KpiSnapshot
 from tests.factories import (
     ClientContactFactory,
     ContractFactory,
@@ -70,6 +70,27 @@ def one_of_each(db):
         value=Decimal("4.5"),
         sample_size=2,
         computed_at=dt.datetime(2025, 2, 1, 2, 0, tzinfo=UTC),
+    )
+    at = dt.datetime(2025, 2, 1, 2, 0, tzinfo=UTC)
+    KpiRun.objects.create(kind="nightly", status="succeeded", started_at=at, finished_at=at)
+    KpiLock.objects.create(name="snapshots", holder="host:1", acquired_at=at, expires_at=at)
+    KpiAlertState.objects.create(
+        key="csat",
+        scope_kind="company",
+        status="below",
+        period_start=dt.date(2025, 1, 1),
+        updated_at=at,
+    )
+    KpiAlert.objects.create(
+        key="csat",
+        grain="month",
+        period_start=dt.date(2025, 1, 1),
+        period_end=dt.date(2025, 1, 31),
+        scope_kind="company",
+        previous_status="within",
+        status="below",
+        value=Decimal("3.9"),
+        created_at=at,
     )
     Group.objects.get_or_create(name="auditors")
     Token.objects.create(user=employee.user)

@@ -48,6 +48,10 @@ def test_every_model_of_the_brief_is_registered():
         "surveys.SurveyResponse",
         "kpis.KpiBand",
         "kpis.KpiSnapshot",
+        "kpis.KpiRun",
+        "kpis.KpiLock",
+        "kpis.KpiAlertState",
+        "kpis.KpiAlert",
     }
     assert expected <= labels
 
