@@ -105,9 +105,7 @@ TARGETS: dict[str, _Target] = {
     "rates.csv": _Target(Rate, ("employee_id", "effective_from"), {"username": "employee_id"}),
     "holidays.csv": _Target(Holiday, ("date",)),
     "leave.csv": _Target(Leave, ("employee_id", "date"), {"username": "employee_id"}),
-    "projects.csv": _Target(
-        Project, ("code",), {"client_code": "client_id"}, provides=s.PROJECT
-    ),
+    "projects.csv": _Target(Project, ("code",), {"client_code": "client_id"}, provides=s.PROJECT),
     "progress.csv": _Target(
         ProjectProgress, ("project_id", "date"), {"project_code": "project_id"}
     ),
@@ -717,9 +715,7 @@ class _ImportRun:
             tickets_sla_refresh(Ticket.objects.filter(pk__in=chunk))
 
 
-_REF_OF = {
-    column.name: column.ref for schema in FILES for column in schema.columns if column.ref
-}
+_REF_OF = {column.name: column.ref for schema in FILES for column in schema.columns if column.ref}
 _EMPLOYEE_FIELDS = {
     "full_name",
     "email",

@@ -199,7 +199,8 @@ def validate_time_entry(
 
 def day_total_message(username: str | None, day: dt.date | None, total: Decimal) -> str:
     """Return the message for a person's day logged over 24 hours."""
-    return f"{username or 'the person'} would log {total} hours on {day} (more than 24)"
+    hours = total.quantize(Decimal("0.01"))
+    return f"{username or 'the person'} would log {hours} hours on {day} (more than 24)"
 
 
 def validate_survey_invitation(row: Row) -> Errors:
