@@ -11,5 +11,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("synapse.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("synapse.api.urls")),
+    path("dashboard/", include("synapse.dashboards.urls")),
     path("survey/", include("surveys.urls")),
 ]

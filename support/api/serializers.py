@@ -1,0 +1,113 @@
+"""Serializers of tickets, their pauses and their status events."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from projects.models import Client, Contract, Project
+from support.models import Ticket, TicketEvent, TicketPause
+from synapse.api.permissions import tickets_visible_q, writable_employee_ids
+from synapse.api.serializers import SynapseModelSerializer, UsernameField
+from synapse.exchange import rules
+from timesheets.models import Employee
+
+SLA_FIELDS = (
+    "response_due_at",
+    "resolution_due_at",
+    "response_met",
+    "resolution_met",
+    "sla_decided_at",
+    "sla_met",
+)
+
+
+class TicketSerializer(SynapseModelSerializer):
+    """A support ticket, addressed by ``ref``; references are codes and a username.
+
+    The SLA fields are derived by the SLA clock after each change (read-only).
+    Staff may assign a ticket to themselves or leave it unassigned; managers to
+    themselves or their team.
+    """
+
+    rule = staticmethod(rules.validate_ticket)
+    client = serializers.SlugRelatedField(slug_field="code", queryset=Client.objects.all())
+    project = serializers.SlugRelatedField(
+        slug_field="code", queryset=Project.objects.all(), required=False, allow_null=True
+    )
+    contract = serializers.SlugRelatedField(
+        slug_field="code", queryset=Contract.objects.all(), required=False, allow_null=True
+    )
+    assignee = UsernameField(
+        queryset=Employee.objects.select_related("user"),
+        required=False,
+        allow_null=True,
+        help_text="Username, or null for unassigned.",
+        error_messages={"does_not_exist": "“{value}” is not someone you may assign tickets to."},
+    )
+
+    class Meta:
+        model = Ticket
+        fields = (
+            "ref",
+            "client",
+            "project",
+            "contract",
+            "priority",
+            "subject",
+            "description",
+            "status",
+            "opened_at",
+            "first_response_at",
+            "resolved_at",
+            "assignee",
+            "escalated",
+            "first_contact_resolved",
+            "reopened_count",
+            *SLA_FIELDS,
+        )
+        read_only_fields = SLA_FIELDS
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            allowed = writable_employee_ids(request.user)
+            if allowed is not None:
+                fields["assignee"].queryset = fields["assignee"].queryset.filter(pk__in=allowed)
+        return fields
+
+
+class TicketPauseSerializer(SynapseModelSerializer):
+    """A "waiting on customer" interval of a ticket (``ticket`` is its ref)."""
+
+    rule = staticmethod(rules.validate_ticket_pause)
+    ticket = serializers.SlugRelatedField(
+        slug_field="ref",
+        queryset=Ticket.objects.all(),
+        error_messages={"does_not_exist": "No ticket “{value}” that you may work on."},
+    )
+
+    class Meta:
+        model = TicketPause
+        fields = ("id", "ticket", "paused_at", "resumed_at")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            visible = tickets_visible_q(request.user)
+            if visible is not None:
+                fields["ticket"].queryset = Ticket.objects.filter(visible)
+        return fields
+
+
+class TicketEventSerializer(serializers.ModelSerializer):
+    """One status change of a ticket (written when the status changes; read-only)."""
+
+    ticket = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TicketEvent
+        fields = ("id", "ticket", "at", "from_status", "to_status", "by", "note")
+        read_only_fields = fields

@@ -1,0 +1,36 @@
+"""Filters of the survey invitation and response lists."""
+
+from __future__ import annotations
+
+import django_filters
+
+from surveys.models import SurveyInvitation, SurveyResponse
+
+
+class SurveyInvitationFilter(django_filters.FilterSet):
+    """Filter invitations by kind, client, project, ticket and when they were sent."""
+
+    client = django_filters.CharFilter("client__code", help_text="Client code.")
+    project = django_filters.CharFilter("project__code", help_text="Project code.")
+    ticket = django_filters.CharFilter("ticket__ref", help_text="Ticket ref.")
+    sent_after = django_filters.IsoDateTimeFilter("sent_at", lookup_expr="gte")
+    sent_before = django_filters.IsoDateTimeFilter("sent_at", lookup_expr="lt")
+    used = django_filters.BooleanFilter("used_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = SurveyInvitation
+        fields = ("kind",)
+
+
+class SurveyResponseFilter(django_filters.FilterSet):
+    """Filter responses by kind, client, project, ticket, score and when they came."""
+
+    client = django_filters.CharFilter("client__code", help_text="Client code.")
+    project = django_filters.CharFilter("project__code", help_text="Project code.")
+    ticket = django_filters.CharFilter("ticket__ref", help_text="Ticket ref.")
+    responded_after = django_filters.IsoDateTimeFilter("responded_at", lookup_expr="gte")
+    responded_before = django_filters.IsoDateTimeFilter("responded_at", lookup_expr="lt")
+
+    class Meta:
+        model = SurveyResponse
+        fields = ("kind", "score")
