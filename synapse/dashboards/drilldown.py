@@ -1,0 +1,88 @@
+"""The drill-down registry: for each KPI, the records behind one period's value.
+
+Each app declares, in its ``drilldown.py``, a function per KPI (or group of KPIs) that
+takes the ``KpiContext`` of the period and scope and returns a ``Records`` listing:
+the queryset of exactly the records the KPI's formula counts (built from the same
+selectors and filters), the columns to show, and the admin page each row links to.
+``synapse.dashboards.apps`` imports every app's ``drilldown`` module at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Model, QuerySet
+from django.urls import reverse
+
+from synapse.kpis.engine import KpiContext
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a drill-down table: a heading, a dotted attribute path and a format.
+
+    ``kind`` is ``text``, ``money``, ``hours``, ``number``, ``date``, ``datetime`` or
+    ``bool``; numbers are right-aligned.
+    """
+
+    label: str
+    path: str
+    kind: str = "text"
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in {"money", "hours", "number"}
+
+    def value(self, obj: object) -> object:
+        """Return the attribute ``path`` of ``obj`` (``None`` when a link is empty)."""
+        for part in self.path.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                return None
+            if callable(obj):
+                obj = obj()
+        return obj
+
+
+@dataclass(frozen=True)
+class Records:
+    """The records behind a KPI value: what they are, their rows, columns and links."""
+
+    title: str
+    queryset: QuerySet
+    columns: tuple[Column, ...]
+    admin_view: str
+    note: str = ""
+
+    def admin_url(self, obj: Model) -> str:
+        """Return the admin change page of ``obj``."""
+        return reverse(self.admin_view, args=[obj.pk])
+
+
+RecordsFor = Callable[[KpiContext], Records]
+
+_REGISTRY: dict[str, RecordsFor] = {}
+
+
+def drilldown_register(*keys: str) -> Callable[[RecordsFor], RecordsFor]:
+    """Register the decorated function as the drill-down of the KPIs ``keys``."""
+
+    def decorator(func: RecordsFor) -> RecordsFor:
+        for key in keys:
+            if key in _REGISTRY and _REGISTRY[key] is not func:
+                raise ValueError(f"drill-down of {key!r} is registered twice")
+            _REGISTRY[key] = func
+        return func
+
+    return decorator
+
+
+def drilldown_get(key: str) -> RecordsFor | None:
+    """Return the drill-down function of KPI ``key`` (``None`` when it has none)."""
+    return _REGISTRY.get(key)
+
+
+def drilldown_keys() -> frozenset[str]:
+    """Return the keys of every KPI that has a drill-down."""
+    return frozenset(_REGISTRY)

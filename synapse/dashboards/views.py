@@ -1,0 +1,251 @@
+"""Executive pages: the KPI dashboard, a page per KPI, and client/project/employee health.
+
+Plain function views: parse the query, call the selectors, render. A normal request
+gets the full page; an HTMX request gets the named partial of the same template.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
+
+from projects.models import Client, Project
+from synapse.accounts.roles import EXECUTIVE, role_required
+from synapse.dashboards import selectors
+from synapse.dashboards.drilldown import drilldown_get
+from synapse.kpis.engine import KpiContext
+from synapse.kpis.periods import COMPANY, Scope, local_date
+from synapse.kpis.registry import AREAS, kpi_get
+
+AREA_TITLES = {
+    "delivery": "Delivery",
+    "people": "People",
+    "support": "Support",
+    "clients": "Clients",
+    "revenue": "Revenue",
+}
+DIRECTION_TEXT = {
+    "higher": "Higher is better",
+    "lower": "Lower is better",
+    "inside": "Best inside the band",
+    "zero": "Closer to zero is better",
+    "none": "No better direction",
+}
+DRILLDOWN_PAGE_SIZE = 25
+CLIENT_KEYS = (
+    "mrr",
+    "managed_services_gross_margin",
+    "sla_compliance",
+    "csat",
+    "nps",
+    "project_gross_margin",
+    "first_contact_resolution",
+    "mttr_hours",
+)
+PROJECT_KEYS = (
+    "project_gross_margin",
+    "cost_performance_index",
+    "cost_overrun",
+    "delivery_time_variance",
+    "system_downtime",
+    "post_integration_ticket_ratio",
+    "rework_rate",
+    "csat",
+)
+EMPLOYEE_KEYS = (
+    "billable_utilization",
+    "timesheet_compliance",
+    "mttr_hours",
+    "first_contact_resolution",
+    "rework_rate",
+)
+
+
+def _template(request: HttpRequest, template: str, partial: str) -> str:
+    return f"{template}#{partial}" if request.htmx else template
+
+
+def _params(request: HttpRequest) -> selectors.PageParams:
+    return selectors.page_params(request.GET, today=local_date(timezone.now()))
+
+
+def _picker_context(request: HttpRequest, params: selectors.PageParams) -> dict:
+    """Return what the period picker needs: its URL, grains and period choices."""
+    today = local_date(timezone.now())
+    return {
+        "url": request.path,
+        "grains": selectors.GRAINS,
+        "period_options": selectors.period_choices(params.period, today=today),
+        "running": params.period.start <= today <= params.period.end,
+    }
+
+
+def _areas(cards: list[selectors.Card]) -> list[tuple[str, str, list[selectors.Card]]]:
+    """Return ``(area, title, cards)`` in the registry's area order, empty areas left out."""
+    grouped = [
+        (area, AREA_TITLES[area], [c for c in cards if c.kpi.area == area]) for area in AREAS
+    ]
+    return [group for group in grouped if group[2]]
+
+
+def _figures_as_of(cards: list[selectors.Card]) -> dict:
+    """Return when the shown figures were computed and whether any was computed live."""
+    stamps = [c.point.computed_at for c in cards if c.point.computed_at is not None]
+    return {
+        "computed_at": max(stamps) if stamps else None,
+        "live": any(c.is_live for c in cards),
+        "missing": all(c.point.source == "missing" for c in cards) if cards else False,
+    }
+
+
+@role_required(EXECUTIVE)
+@vary_on_headers("HX-Request")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show every KPI as a card for the chosen period and scope."""
+    params = _params(request)
+    options = selectors.scope_options()
+    errors = list(params.errors)
+    if options.label(params.scope) is None:
+        errors.append(f"No such {params.scope.kind} “{params.scope.key}”: showing the company.")
+        params = selectors.PageParams(params.period, COMPANY, params.errors)
+    now = timezone.now()
+    cards = selectors.kpi_cards(period=params.period, scope=params.scope, as_of=now)
+    if any(card.key == "billable_utilization" for card in cards):
+        gap = selectors.timesheet_gap_share(period=params.period, scope=params.scope, as_of=now)
+    else:
+        gap = None
+    selectors.card_notes(cards, timesheet_gap=gap)
+    context = {
+        "params": params,
+        "errors": errors,
+        "options": options,
+        "scope_label": options.label(params.scope),
+        "areas": _areas(cards),
+        "cards": cards,
+        "as_of": _figures_as_of(cards),
+        **_picker_context(request, params),
+    }
+    return render(request, _template(request, "dashboards/dashboard.html", "kpi-cards"), context)
+
+
+@role_required(EXECUTIVE)
+@vary_on_headers("HX-Request")
+def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """Show one KPI: definition, 24-period trend with its band, numbers, drill-down."""
+    try:
+        kpi = kpi_get(key)
+    except KeyError as exc:
+        raise Http404(f"No KPI {key!r}") from exc
+    params = _params(request)
+    errors = list(params.errors)
+    if params.scope.kind not in kpi.scopes:
+        errors.append(f"{kpi.label} is not measured per {params.scope.kind}: showing the company.")
+        params = selectors.PageParams(params.period, COMPANY, params.errors)
+    now = timezone.now()
+    card = selectors.kpi_cards(
+        period=params.period,
+        scope=params.scope,
+        keys=[key],
+        history=selectors.TREND_PERIODS,
+        as_of=now,
+    )[0]
+    records = None
+    page = None
+    records_for = drilldown_get(key)
+    if records_for is not None and params.period.start <= local_date(now):
+        ctx = KpiContext(
+            period=params.period,
+            as_of=now,
+            kinds=frozenset({params.scope.kind}),
+            only=params.scope,
+        )
+        records = records_for(ctx)
+        page = Paginator(records.queryset, DRILLDOWN_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "kpi": kpi,
+        "card": card,
+        "params": params,
+        "errors": errors,
+        "rows": list(reversed(card.series)),
+        "records": records,
+        "page": page,
+        "scope_label": _scope_text(params.scope),
+        "direction_text": DIRECTION_TEXT[kpi.direction],
+        **_picker_context(request, params),
+    }
+    partial = request.GET.get("partial") == "drilldown" and request.htmx
+    name = "drilldown" if partial else "kpi-detail"
+    return render(request, _template(request, "dashboards/kpi_detail.html", name), context)
+
+
+def _scope_text(scope: Scope) -> str:
+    return "Whole company" if scope.kind == "company" else f"{scope.kind.title()} {scope.key}"
+
+
+def _health_context(
+    request: HttpRequest, scope: Scope, keys: tuple[str, ...]
+) -> tuple[selectors.PageParams, dict]:
+    params = _params(request)
+    params = selectors.PageParams(params.period, scope, params.errors)
+    cards = selectors.kpi_cards(period=params.period, scope=scope, keys=keys)
+    selectors.card_notes(cards, timesheet_gap=None)
+    return params, {
+        "params": params,
+        "errors": list(params.errors),
+        "cards": cards,
+        "as_of": _figures_as_of(cards),
+        **_picker_context(request, params),
+    }
+
+
+@role_required(EXECUTIVE)
+@vary_on_headers("HX-Request")
+def client_health(request: HttpRequest, code: str) -> HttpResponse:
+    """Show a client's health: MRR, margin, SLA, CSAT/NPS, its projects and contracts."""
+    client = get_object_or_404(Client, code=code)
+    params, context = _health_context(request, Scope("client", client.code), CLIENT_KEYS)
+    context.update(
+        client=client,
+        title=client.name,
+        subtitle=f"Client {client.code} · since {client.became_client_on:%d %b %Y}",
+        **selectors.client_health_records(client=client),
+    )
+    return render(request, _template(request, "dashboards/health.html", "health"), context)
+
+
+@role_required(EXECUTIVE)
+@vary_on_headers("HX-Request")
+def project_health(request: HttpRequest, code: str) -> HttpResponse:
+    """Show a project's health: margin, CPI, progress, downtime, post-integration tickets."""
+    project = get_object_or_404(Project.objects.select_related("client"), code=code)
+    params, context = _health_context(request, Scope("project", project.code), PROJECT_KEYS)
+    records = selectors.project_health_records(project=project, period=params.period)
+    context.update(
+        project=project,
+        title=f"{project.code} {project.name}",
+        subtitle=f"{project.client.name} · {project.get_status_display()}",
+        latest_progress=records["progress"][0] if records["progress"] else None,
+        **records,
+    )
+    return render(request, _template(request, "dashboards/health.html", "health"), context)
+
+
+@role_required(EXECUTIVE)
+@vary_on_headers("HX-Request")
+def employee_health(request: HttpRequest, username: str) -> HttpResponse:
+    """Show an employee's utilization trend, compliance, MTTR and first-contact resolution."""
+    employee = selectors.employee_get(username=username)
+    if employee is None:
+        raise Http404(f"No employee {username!r}")
+    scope = Scope("employee", username)
+    params, context = _health_context(request, scope, EMPLOYEE_KEYS)
+    context.update(
+        employee=employee,
+        title=employee.full_name,
+        subtitle=f"{employee.get_role_display()} · {username}",
+        utilization=next((c for c in context["cards"] if c.key == "billable_utilization"), None),
+    )
+    return render(request, _template(request, "dashboards/health.html", "health"), context)
