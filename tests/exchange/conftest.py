@@ -60,9 +60,10 @@ month,category,amount
 """,
     "tickets.csv": """\
 ref,client_code,project_code,contract_code,priority,subject,opened_at,first_response_at,resolved_at,assignee,escalated,first_contact_resolved
-T1,C1,,MS1,P2,"Printer on fire, again",2025-02-03T10:00:00Z,2025-02-03T10:30:00Z,2025-02-03T15:00:00Z,ann,false,true
-T2,C1,P1,,P3,VPN down,2025-02-04T09:00:00Z,,,,no,no
-""",
+"""
+    'T1,C1,,MS1,P2,"Printer on fire, again",2025-02-03T10:00:00Z,'
+    "2025-02-03T10:30:00Z,2025-02-03T15:00:00Z,ann,false,true\n"
+    "T2,C1,P1,,P3,VPN down,2025-02-04T09:00:00Z,,,,no,no\n",
     "ticket_pauses.csv": """\
 ticket_ref,paused_at,resumed_at
 T1,2025-02-03T11:00:00Z,2025-02-03T12:00:00Z
