@@ -39,6 +39,9 @@ class SurveyInvitationSerializer(SynapseModelSerializer):
             "ticket",
             "used_at",
         )
+        # DRF would make ``project`` and ``ticket`` required for the conditional "once per
+        # project/ticket" constraints; the model's own constraint check covers them.
+        validators: list = []
 
 
 class SurveyResponseSerializer(SynapseModelSerializer):
