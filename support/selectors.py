@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -18,9 +20,11 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 
 from projects.models import Project
-from support.models import Priority, SlaPolicy, Ticket
+from support.models import Priority, SlaPolicy, Ticket, TicketComment, TicketEvent
+from synapse.accounts.roles import ADMIN, EXECUTIVE, MANAGER, STAFF, user_role
 from synapse.kpis.engine import KpiContext
 from synapse.kpis.periods import firm_tz, local_midnight
+from timesheets.models import Employee
 
 #: Days after a project's ``actual_end`` in which its tickets count as post-integration.
 POST_INTEGRATION_DAYS = 30
@@ -187,3 +191,231 @@ def duration_hours(value: dt.timedelta | None) -> Decimal:
         return Decimal(0)
     micro = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
     return Decimal(micro) / Decimal(3_600_000_000)
+
+
+# --- The ticket desk ------------------------------------------------------------------
+
+#: Statuses in which a ticket is still being worked (its clocks may run).
+OPEN_STATUSES = (Ticket.Status.NEW, Ticket.Status.IN_PROGRESS, Ticket.Status.WAITING)
+#: "Breaching soon": an SLA moment due within this many hours (or already passed).
+BREACHING_SOON_HOURS = 4
+
+LIST_VIEWS = {
+    "open": "Open",
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "waiting": "Waiting on customer",
+    "breaching": "Breaching soon",
+    "done": "Resolved and closed",
+    "all": "All",
+}
+
+
+def _employee(user: Any) -> Employee | None:
+    return getattr(user, "employee", None) if getattr(user, "is_authenticated", False) else None
+
+
+def tickets_visible_to(*, user: Any) -> QuerySet[Ticket]:
+    """Return the tickets ``user`` may see.
+
+    Staff: assigned to them or unassigned. Managers: assigned to them or to a member
+    of their team (``Employee.manager``), or unassigned. Executives and admins:
+    every ticket. Anyone else: none.
+    """
+    role = user_role(user)
+    tickets = Ticket.objects.all()
+    if role in (ADMIN, EXECUTIVE):
+        return tickets
+    employee = _employee(user)
+    if employee is None:
+        return tickets.none()
+    if role == STAFF:
+        return tickets.filter(Q(assignee__isnull=True) | Q(assignee=employee))
+    if role == MANAGER:
+        return tickets.filter(
+            Q(assignee__isnull=True) | Q(assignee=employee) | Q(assignee__manager=employee)
+        )
+    return tickets.none()
+
+
+def ticket_can_work(*, user: Any, ticket: Ticket) -> bool:
+    """Return whether ``user`` may change ``ticket`` (executives only read).
+
+    The same reach as ``tickets_visible_to``: staff their own and unassigned tickets,
+    managers also their team's, admins every ticket.
+    """
+    role = user_role(user)
+    if role == ADMIN:
+        return True
+    employee = _employee(user)
+    if employee is None or role not in (STAFF, MANAGER):
+        return False
+    if ticket.assignee_id is None or ticket.assignee_id == employee.pk:
+        return True
+    return role == MANAGER and ticket.assignee.manager_id == employee.pk
+
+
+def ticket_can_create(*, user: Any) -> bool:
+    """Return whether ``user`` may open tickets: agents (staff, managers) and admins."""
+    return user_role(user) in (ADMIN, STAFF, MANAGER)
+
+
+def ticket_assignees_for(*, user: Any) -> QuerySet[Employee]:
+    """Return the employees ``user`` may assign a ticket to.
+
+    Admins: every current staff member or manager. Managers: themselves and their
+    team. Staff: only themselves (taking an unassigned ticket).
+    """
+    role = user_role(user)
+    agents = Employee.objects.filter(role__in=(STAFF, MANAGER), employed_until__isnull=True)
+    if role == ADMIN:
+        return agents.select_related("user")
+    employee = _employee(user)
+    if employee is None:
+        return Employee.objects.none()
+    if role == MANAGER:
+        return agents.filter(Q(pk=employee.pk) | Q(manager=employee)).select_related("user")
+    if role == STAFF:
+        return agents.filter(pk=employee.pk).select_related("user")
+    return Employee.objects.none()
+
+
+def tickets_breaching_soon(
+    tickets: QuerySet[Ticket], *, now: dt.datetime, hours: int = BREACHING_SOON_HOURS
+) -> QuerySet[Ticket]:
+    """Return the running tickets of ``tickets`` due within ``hours`` or already overdue.
+
+    Running: new or in progress (a ticket waiting on the customer has its resolution
+    clock stopped). Due: the resolution, or the first response while none was made.
+    """
+    horizon = now + dt.timedelta(hours=hours)
+    return tickets.filter(
+        status__in=(Ticket.Status.NEW, Ticket.Status.IN_PROGRESS),
+        resolved_at__isnull=True,
+    ).filter(
+        Q(resolution_due_at__lte=horizon)
+        | Q(first_response_at__isnull=True, response_due_at__lte=horizon)
+    )
+
+
+def tickets_for_list(
+    *,
+    user: Any,
+    view: str = "open",
+    client_code: str = "",
+    priority: str = "",
+    now: dt.datetime,
+) -> QuerySet[Ticket]:
+    """Return the tickets of one list view for ``user``, with what a list row shows.
+
+    ``view`` is a key of ``LIST_VIEWS``: open (not resolved or closed), mine (open and
+    assigned to the user), unassigned (open), waiting (on the customer), breaching
+    (``tickets_breaching_soon``), done (resolved or closed) or all. Open views list the
+    most urgent first (priority, then the earliest due); the others the newest first.
+    """
+    tickets = tickets_visible_to(user=user)
+    if client_code:
+        tickets = tickets.filter(client__code=client_code)
+    if priority:
+        tickets = tickets.filter(priority=priority)
+    if view == "mine":
+        tickets = tickets.filter(assignee=_employee(user), status__in=OPEN_STATUSES)
+    elif view == "unassigned":
+        tickets = tickets.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+    elif view == "waiting":
+        tickets = tickets.filter(status=Ticket.Status.WAITING)
+    elif view == "breaching":
+        tickets = tickets_breaching_soon(tickets, now=now)
+    elif view == "done":
+        tickets = tickets.filter(status__in=(Ticket.Status.RESOLVED, Ticket.Status.CLOSED))
+    elif view != "all":
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    if view in ("all", "done"):
+        tickets = tickets.order_by("-opened_at", "-pk")
+    else:
+        tickets = tickets.order_by(
+            "priority", F("resolution_due_at").asc(nulls_last=True), "opened_at", "pk"
+        )
+    return tickets.select_related("client", "project", "contract", "assignee")
+
+
+def ticket_for_detail(*, user: Any, pk: int) -> Ticket | None:
+    """Return ticket ``pk`` with its links and assignee, if ``user`` may see it."""
+    return (
+        tickets_visible_to(user=user)
+        .select_related("client", "project", "contract", "assignee__user", "assignee__manager")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def ticket_timeline(*, ticket: Ticket) -> list[TicketEvent]:
+    """Return the ticket's status history (and assignment/escalation notes), oldest first."""
+    return list(TicketEvent.objects.filter(ticket=ticket).select_related("by").order_by("at", "pk"))
+
+
+def ticket_comments(*, ticket: Ticket) -> list[TicketComment]:
+    """Return the ticket's comments with their authors, oldest first."""
+    return list(
+        TicketComment.objects.filter(ticket=ticket).select_related("author").order_by("at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    """What one SLA clock of a ticket shows: due time, time left, and state.
+
+    ``state`` is one of ``met``, ``missed``, ``running``, ``overdue``, ``paused`` or
+    ``none`` (no policy for the priority).
+    """
+
+    due_at: dt.datetime | None
+    left: dt.timedelta | None
+    state: str
+
+
+def ticket_sla_clocks(*, ticket: Ticket, now: dt.datetime) -> dict[str, SlaClock]:
+    """Return the ticket's ``response`` and ``resolution`` clocks from its stored SLA fields.
+
+    Time left is wall-clock time from ``now`` to the stored due moment (negative when
+    overdue); a business-hours clock only runs for part of it. A ticket waiting on the
+    customer has no resolution due moment (it depends on when it resumes): ``paused``.
+    """
+    if ticket.response_due_at is None:
+        response = SlaClock(None, None, "none")
+    elif ticket.first_response_at is not None or ticket.resolved_at is not None:
+        response = SlaClock(
+            ticket.response_due_at, None, "met" if ticket.response_met else "missed"
+        )
+    else:
+        left = ticket.response_due_at - now
+        response = SlaClock(ticket.response_due_at, left, "running" if left > ZERO else "overdue")
+
+    if ticket.resolved_at is not None:
+        resolution = SlaClock(
+            ticket.resolution_due_at, None, "met" if ticket.resolution_met else "missed"
+        )
+    elif ticket.resolution_due_at is None:
+        state = "none" if ticket.response_due_at is None else "paused"
+        resolution = SlaClock(None, None, state)
+    else:
+        left = ticket.resolution_due_at - now
+        resolution = SlaClock(
+            ticket.resolution_due_at, left, "running" if left > ZERO else "overdue"
+        )
+    return {"response": response, "resolution": resolution}
+
+
+ZERO = dt.timedelta(0)
+
+
+def duration_text(value: dt.timedelta) -> str:
+    """Return a short reading of a duration's size: ``45 min``, ``3 h 20 min``, ``2 d 4 h``."""
+    minutes = int(abs(value).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
