@@ -246,7 +246,7 @@ class DemoFirm:
         self.today = options.today
         self.start = add_months(month_start(options.today), -options.months)
         self.yesterday = options.today - dt.timedelta(days=1)
-        # Records run up to the start of today: today's work is not logged yet.
+        # Tickets and surveys run up to the start of today; time is logged for today too.
         self.cutoff = at_local(options.today)
         self.scale = options.months / 24
         self.holidays: dict[dt.date, str] = {}
@@ -333,11 +333,11 @@ class DemoFirm:
             self._plan_rates(person, cost, markup=rng.uniform(2.15, 2.5))
             self.people.append(person)
         staff = [p for p in self.people if p.role == "staff"]
-        # Turnover: two leave and three join during the history.
-        for person, (lo, hi) in zip(staff[-5:-3], [(0.3, 0.5), (0.6, 0.8)], strict=True):
-            person.employed_until = self._window_date(lo, hi)
+        # Turnover: one engineer leaves (and is replaced); the service desk grows with MRR.
+        leaver, *joiners = staff[-5:]
+        leaver.employed_until = self._window_date(0.3, 0.42)
         for person, (lo, hi) in zip(
-            staff[-3:], [(0.15, 0.3), (0.4, 0.6), (0.7, 0.85)], strict=True
+            joiners, [(0.15, 0.3), (0.42, 0.5), (0.55, 0.7), (0.75, 0.9)], strict=True
         ):
             person.employed_from = self._window_date(lo, hi)
             person.rates = []
@@ -393,7 +393,7 @@ class DemoFirm:
                     if self.is_workday(day) and day not in days:
                         days[day] = 16
             for day in sorted(days):
-                if self.start <= day <= self.yesterday and person.employed_on(day):
+                if self.start <= day <= self.today and person.employed_on(day):
                     self.leave[(person.index, day)] = days[day]
 
     def _plan_clients(self) -> None:
@@ -440,7 +440,6 @@ class DemoFirm:
                 day = min(client.became + dt.timedelta(days=100), self.yesterday)
             if day > client.became:
                 client.churned = day
-                client.health = rng.uniform(0.6, 0.72)
 
     def _plan_contracts(self) -> None:
         rng = self.rng
@@ -658,14 +657,14 @@ class DemoFirm:
         paused = priority != "P1" and not escalated and rng.random() < 0.08
         fcr = not escalated and not paused and rng.random() < FIRST_CONTACT_P[priority]
         # Difficult clients breach a little more often.
-        breach_p = 0.01 + (0.01 if client.effort > 1.4 else 0.0)
+        breach_p = 0.007 + (0.008 if client.effort > 1.4 else 0.0)
         response_min = respond * (
             rng.uniform(1.05, 1.8) if rng.random() < breach_p else rng.uniform(0.05, 0.75)
         )
         if fcr:
             active = response_min + rng.uniform(10, 60)
         elif escalated:
-            active = resolve * rng.uniform(0.45, 1.3)
+            active = resolve * rng.uniform(0.4, 1.12)
         elif rng.random() < breach_p * 1.3:
             active = resolve * rng.uniform(1.05, 2.2)
         else:
@@ -742,7 +741,7 @@ class DemoFirm:
         contract = entry.contract or (entry.ticket.contract if entry.ticket else None)
         if entry.project is None and contract is not None:
             self._contract_cost[contract.code] += cost
-        if entry.day <= self.yesterday:
+        if entry.day <= self.today:
             self.entries.append(entry)
 
     def _maintenance(self, person: Person, day: dt.date, quarters: int) -> None:
@@ -775,11 +774,11 @@ class DemoFirm:
         for project in self.projects:
             for person, alloc in project.team:
                 assignments[person.index].append((project, alloc))
-        last_day = max([self.yesterday] + [p.run_end for p in self.projects])
+        last_day = max([self.today] + [p.run_end for p in self.projects])
         for day in days_between(self.start, last_day):
             if not self.is_workday(day):
                 continue
-            past = day <= self.yesterday
+            past = day <= self.today
             season = SEASON[day.month]
             for person in self.people:
                 if person.kind == "executive" or not person.employed_on(day):
@@ -985,7 +984,7 @@ class DemoFirm:
         for ticket in self.tickets:
             if ticket.resolved_at is not None:
                 sent = ticket.resolved_at + dt.timedelta(minutes=rng.randint(5, 90))
-                kind = "csat" if rng.random() < 0.6 else "nps"
+                kind = "csat" if rng.random() < 0.65 else "nps"
                 events.append((sent, ticket.client, kind, None, ticket))
         for project in self.projects:
             if project.status == "completed":
@@ -1006,8 +1005,8 @@ class DemoFirm:
             last_sent[key] = sent
             invitation = InvitationPlan(kind, client, contact, sent, project, ticket)
             churning = client.churned is not None and (client.churned - sent.date()).days < 240
-            health = client.health if not churning else min(client.health, 0.65)
-            if rng.random() < (0.55 if project else 0.33):
+            health = client.health if not churning else min(client.health, 0.62)
+            if rng.random() < (0.55 if project else 0.38):
                 answered = sent + dt.timedelta(hours=rng.expovariate(1 / 20))
                 if answered < self.cutoff:
                     invitation.responded_at = answered
