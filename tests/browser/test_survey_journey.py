@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -16,30 +14,23 @@ from projects.models import Project
 from surveys.models import SurveyInvitation, SurveyResponse
 from tests.factories import ClientContactFactory, ClientFactory, ProjectFactory
 
-CHROMIUM = "/usr/bin/chromium"
 USED = "This survey has already been answered"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]
 
 
 @pytest.fixture
-def page():
-    """Yield a phone-sized page of headless Chromium (the ORM may run beside its event loop)."""
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-        yield context.new_page()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+def page(chromium):
+    """Yield a phone-sized page of the session's headless Chromium (tests/browser/conftest.py)."""
+    context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 def _emailed_links(to: str) -> list[str]:
@@ -47,7 +38,7 @@ def _emailed_links(to: str) -> list[str]:
     return re.findall(r"https?://\S+/survey/\S+/", message.body)
 
 
-def test_a_client_answers_the_emailed_survey_once(live_server, page, tmp_path):
+def test_a_client_answers_the_emailed_survey_once(live_server, page, artifacts):
     client = ClientFactory(name="Acme Corp")
     ClientContactFactory(client=client, name="Pat", email="pat@acme.example")
     project = ProjectFactory(client=client, name="ERP rollout", status="active")
@@ -69,7 +60,7 @@ def test_a_client_answers_the_emailed_survey_once(live_server, page, tmp_path):
         .inner_text()
         .startswith("How satisfied are you with how we delivered ERP rollout?")
     )
-    shots = Path(os.environ.get("SYNAPSE_SCREENSHOTS", tmp_path))
+    shots = artifacts
     page.screenshot(path=str(shots / "survey_csat_phone.png"), full_page=True)
     # The score buttons are big enough to tap (at least 44 px high, WCAG 2.5.5).
     box = page.locator("label[for=id_score_3]").bounding_box()
