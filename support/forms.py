@@ -45,7 +45,9 @@ class TicketForm(forms.Form):
     ``version`` carries the version the edit is based on (compare-and-set).
     """
 
-    client = forms.ModelChoiceField(queryset=Client.objects.order_by("code"))
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.order_by("code"), empty_label="— choose a client —"
+    )
     contract = forms.ModelChoiceField(
         queryset=Contract.objects.none(), required=False, empty_label="— no contract —"
     )

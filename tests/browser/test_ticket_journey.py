@@ -1,0 +1,94 @@
+"""A staff member works a ticket in a real browser (headless Debian Chromium, Playwright).
+
+Opens a ticket (the contract list narrows to the chosen client over HTMX), answers it
+(first response), waits on the customer and resumes, then resolves it on first contact.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from support.models import Ticket, TicketPause
+from tests.factories import ClientFactory, ContractFactory, EmployeeFactory, UserFactory
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = os.environ.get("SYNAPSE_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    # Skipped only outside CI: in CI a missing browser fails the test.
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM) and not os.environ.get("CI"),
+        reason=f"Chromium not installed at {CHROMIUM}",
+    ),
+]
+
+
+@pytest.fixture
+def page(live_server):
+    """Return a page of a headless Chromium whose relative URLs hit the live server."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    # makes between page actions are plain synchronous ones.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(base_url=live_server.url)
+        page.set_default_timeout(10_000)
+        yield page
+        browser.close()
+
+
+def test_staff_open_answer_pause_and_resolve_a_ticket(page):
+    user = UserFactory(username="sam", first_name="Sam", last_name="Staff")
+    user.set_password("s3cret-pass")
+    user.save()
+    EmployeeFactory(user=user, role="staff", full_name="Sam Staff")
+    acme = ClientFactory(code="ACME", name="Acme")
+    ContractFactory(client=acme, code="MS-ACME")
+    ContractFactory(client=ClientFactory(code="OTHER"), code="MS-OTHER")
+
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "sam")
+    page.fill("input[name=password]", "s3cret-pass")
+    page.click("button[type=submit]")
+
+    page.goto("/tickets/new/")
+    page.select_option("select[name=client]", label="ACME Acme")
+    contract = page.locator("#ticket-links select[name=contract]")
+    contract.locator("option", has_text="MS-ACME").wait_for(state="attached")
+    assert contract.locator("option", has_text="MS-OTHER").count() == 0
+    contract.select_option(label="MS-ACME Managed services")
+    page.select_option("select[name=priority]", "P1")
+    page.fill("input[name=subject]", "Scanners offline")
+    page.click("button:has-text('Open ticket')")
+    page.wait_for_selector("h1:has-text('Scanners offline')")
+    ticket = Ticket.objects.get()
+    assert (ticket.contract.code, ticket.assignee.full_name) == ("MS-ACME", "Sam Staff")
+
+    page.fill("textarea[name=body]", "Looking into it now.")
+    page.click("button:has-text('Add comment')")
+    page.wait_for_selector("#ticket-comments .badge:has-text('First response')")
+    page.wait_for_selector("#ticket-status .status:has-text('In progress')")
+
+    page.click("button:has-text('Wait on customer')")
+    page.wait_for_selector("#ticket-status :text('clock stopped')")
+    assert TicketPause.objects.filter(ticket=ticket, resumed_at__isnull=True).count() == 1
+    page.click("button:has-text('Customer replied: resume')")
+    page.wait_for_selector("#ticket-status .status:has-text('In progress')")
+
+    page.click("summary:has-text('Resolve')")
+    page.check("input[name=first_contact_resolved]")
+    page.click("button:has-text('Resolve ticket')")
+    page.wait_for_selector("#ticket-status .status:has-text('Resolved')")
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"
+    assert ticket.first_response_at is not None
+    assert ticket.first_contact_resolved is True
+    assert TicketPause.objects.get(ticket=ticket).resumed_at is not None
