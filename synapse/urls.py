@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/", include("synapse.api.urls")),
     path("dashboard/", include("synapse.dashboards.urls")),
     path("survey/", include("surveys.urls")),
+    path("tickets/", include("support.urls")),
 ]
