@@ -45,7 +45,7 @@
     var value = {
       label: data.label, data: data.values, borderColor: INK, backgroundColor: INK,
       borderWidth: spark ? 1.5 : 2.5, pointRadius: spark ? 0 : 3, pointHoverRadius: 5,
-      spanGaps: false, tension: 0.25, fill: false, order: 1
+      spanGaps: false, cubicInterpolationMode: "monotone", fill: false, order: 1
     };
     return {
       type: "line",
@@ -58,7 +58,8 @@
         },
         scales: {
           x: { display: !spark, grid: { display: false } },
-          y: { display: !spark, min: range[0], max: range[1],
+          y: spark ? { display: false, min: range[0], max: range[1] } : {
+               suggestedMin: range[0], suggestedMax: range[1],
                title: { display: !spark && !!data.unit, text: data.unit } }
         },
         elements: { line: { capBezierPoints: true } }

@@ -58,6 +58,28 @@ def sample_noun(kpi: Kpi) -> str:
     return SAMPLE_NOUNS_BY_KEY.get(kpi.key, SAMPLE_NOUNS.get(kpi.area, "records"))
 
 
+def sample_text(kpi: Kpi, size: int) -> str:
+    """Return ``12 projects``, ``1 project``, ``1 time entry`` for a sample of ``kpi``."""
+    noun = sample_noun(kpi)
+    if size == 1:
+        noun = noun[:-3] + "y" if noun.endswith("ies") else noun.removesuffix("s")
+    return f"{size:,} {noun}"
+
+
+def sample_is_thin(kpi: Kpi, size: int) -> bool:
+    """Return whether a value of ``kpi`` rests on too few records to read on its own.
+
+    Money totals (MRR, its movements, average values) and KPIs over a client's few
+    contracts are what they are whatever their count; CSAT and NPS use the survey
+    threshold ``THIN_RESPONSES``, the rest ``THIN_SAMPLE``.
+    """
+    if kpi.unit == "money" or sample_noun(kpi) == "contracts":
+        return False
+    if kpi.key in SURVEY_KEYS:
+        return size < THIN_RESPONSES
+    return size < THIN_SAMPLE
+
+
 def _quantize(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
@@ -72,10 +94,13 @@ def number_text(value: Decimal | None, unit: str) -> str:
         return "—"
     value = Decimal(value)
     if unit == "money":
-        return f"{_quantize(value, 0):,.0f}"
-    if unit == "ratio":
-        return f"{_quantize(value, 2):,.2f}"
-    return f"{_quantize(value, 1):,.1f}"
+        text = f"{_quantize(value, 0):,.0f}"
+    elif unit == "ratio":
+        text = f"{_quantize(value, 2):,.2f}"
+    else:
+        text = f"{_quantize(value, 1):,.1f}"
+    # A typographic minus, and no "−0.0" for a value that rounds to zero.
+    return text.lstrip("-") if text.strip("-0.,") == "" else text.replace("-", "−")
 
 
 def unit_text(unit: str) -> str:
@@ -97,13 +122,13 @@ def bound_text(value: Decimal, unit: str) -> str:
     text = number_text(value, unit)
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return text.replace("-", "−")
+    return text
 
 
 def band_text(band: Band | None, unit: str) -> str:
-    """Return the band as words: ``35–55 %``, ``≥ 90 %``, ``≤ 10 %`` or "No band"."""
+    """Return the band as words: ``35 to 55 %``, ``≥ 90 %``, ``≤ 10 %`` ("" for none)."""
     if band is None or (band[0] is None and band[1] is None):
-        return "No band"
+        return ""
     low, high = band
     suffix = f" {unit_text(unit)}" if unit_text(unit) else ""
     if low is not None and high is not None:

@@ -284,9 +284,9 @@ class Card:
 
     @property
     def sample_text(self) -> str:
-        if self.point.source == "missing":
+        if self.point.source == "missing" or self.point.value is None:
             return ""
-        return f"{self.point.sample_size:,} {presentation.sample_noun(self.kpi)}"
+        return presentation.sample_text(self.kpi, self.point.sample_size)
 
     @property
     def is_live(self) -> bool:
@@ -352,21 +352,20 @@ def kpi_cards(
 def card_notes(cards: list[Card], *, timesheet_gap: Decimal | None) -> None:
     """Add the thin-data warnings to ``cards`` (in place).
 
-    A value resting on fewer than ``THIN_SAMPLE`` records says so; CSAT and NPS say how
-    many responses they rest on, and warn under ``THIN_RESPONSES``; utilization says
-    what share of its working days have no approved timesheet.
+    A value resting on few records says so (``presentation.sample_is_thin``: CSAT and
+    NPS under ``THIN_RESPONSES`` responses, other ratios under ``THIN_SAMPLE``);
+    utilization says what share of its working days have no approved timesheet.
     """
     for card in cards:
         point = card.point
         if point.value is None:
             continue
-        if card.key in presentation.SURVEY_KEYS:
-            if point.sample_size < presentation.THIN_RESPONSES:
-                card.notes.append(f"Only {point.sample_size} responses: read with care")
-        elif point.sample_size < presentation.THIN_SAMPLE:
-            card.notes.append(
-                f"Thin data: {point.sample_size} {presentation.sample_noun(card.kpi)}"
-            )
+        if presentation.sample_is_thin(card.kpi, point.sample_size):
+            sample = presentation.sample_text(card.kpi, point.sample_size)
+            if card.key in presentation.SURVEY_KEYS:
+                card.notes.append(f"Only {sample}: read with care")
+            else:
+                card.notes.append(f"Thin data: {sample}")
         if card.key == "billable_utilization" and timesheet_gap is not None and timesheet_gap:
             card.notes.append(
                 f"{presentation.number_text(timesheet_gap, '%')} % of working days lack an "

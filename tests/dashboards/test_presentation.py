@@ -68,7 +68,7 @@ def test_tone_uses_the_band_in_force_not_the_default():
         ((None, D(10)), "%", "≤ 10 %"),
         ((D("0.95"), D("1.05")), "ratio", "0.95 to 1.05 ×"),
         ((D(-5), D(5)), "%", "−5 to 5 %"),
-        (None, "money", "No band"),
+        (None, "money", ""),
     ],
 )
 def test_band_text(band, unit, text):
@@ -118,8 +118,31 @@ def test_status_is_words_and_an_icon_not_colour_alone(status, text):
         (D("85.049"), "%", "85.0"),
         (D("1234567.5"), "money", "1,234,568"),
         (D("0.891"), "ratio", "0.89"),
+        (D("-2.24"), "%", "−2.2"),
+        (D("-0.04"), "%", "0.0"),
         (None, "%", "—"),
     ],
 )
 def test_numbers_are_rounded_for_display_only(value, unit, text):
     assert presentation.number_text(value, unit) == text
+
+
+def test_sample_reads_in_the_singular_and_plural():
+    assert presentation.sample_text(kpi_get("project_gross_margin"), 1) == "1 project"
+    assert presentation.sample_text(kpi_get("rework_rate"), 1) == "1 time entry"
+    assert presentation.sample_text(kpi_get("csat"), 1200) == "1,200 responses"
+
+
+@pytest.mark.parametrize(
+    ("key", "size", "thin"),
+    [
+        ("project_gross_margin", 4, True),
+        ("project_gross_margin", 5, False),
+        ("csat", 29, True),
+        ("csat", 30, False),
+        ("mrr", 1, False),
+        ("managed_services_gross_margin", 1, False),
+    ],
+)
+def test_thin_data_thresholds(key, size, thin):
+    assert presentation.sample_is_thin(kpi_get(key), size) is thin
