@@ -1,7 +1,8 @@
 """Admin for employees, rates, holidays, leave, timesheets and time entries.
 
 Time entries of a week whose timesheet is approved are locked (issue 5): only
-superusers may add, change or delete them here.
+superusers may add, change or delete them here. The lock and the approval are
+``timesheets.services`` functions, shared with the weekly grid and the API.
 """
 
 from __future__ import annotations
@@ -11,46 +12,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from synapse.admin_tools import SynapseModelAdmin
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry, Timesheet
-
-LOCKED_MESSAGE = (
-    "The timesheet of this week is approved: its time entries are locked. "
-    "Ask a superuser to change them."
-)
-
-
-def week_start_of(date: dt.date) -> dt.date:
-    """Return the Monday of ``date``'s week (timesheets start on Mondays)."""
-    return date - dt.timedelta(days=date.weekday())
+from timesheets.services import LOCKED_MESSAGE, timesheet_week_is_locked, timesheets_approve
 
 
 def timesheet_week_is_approved(*, employee_id: int | None, date: dt.date | None) -> bool:
-    """Return whether ``employee_id``'s timesheet of the week holding ``date`` is approved."""
-    if employee_id is None or date is None:
-        return False
-    return Timesheet.objects.filter(
-        employee_id=employee_id, week_start=week_start_of(date), status=Timesheet.Status.APPROVED
-    ).exists()
+    """Return whether ``employee_id``'s week holding ``date`` is locked (approved).
 
-
-def timesheets_approve(
-    *, timesheets: QuerySet[Timesheet], by: Any, now: dt.datetime
-) -> tuple[int, int]:
-    """Approve the submitted timesheets among ``timesheets``; return (approved, skipped).
-
-    Only submitted weeks are approved: a draft is still being filled in and a
-    rejected week waits for its owner to resubmit, so both are skipped.
+    The rule lives in ``timesheets.services.timesheet_week_is_locked``.
     """
-    total = timesheets.count()
-    approved = timesheets.filter(status=Timesheet.Status.SUBMITTED).update(
-        status=Timesheet.Status.APPROVED, decided_at=now, decided_by=by, version=F("version") + 1
-    )
-    return approved, total - approved
+    return timesheet_week_is_locked(employee=employee_id, day=date)
 
 
 class RateInline(admin.TabularInline):
@@ -200,9 +176,7 @@ class TimeEntryAdminForm(forms.ModelForm):
         if self.lock_applies:
             employee = cleaned.get("employee")
             date = cleaned.get("date")
-            if employee is not None and timesheet_week_is_approved(
-                employee_id=employee.pk, date=date
-            ):
+            if employee is not None and timesheet_week_is_locked(employee=employee, day=date):
                 raise forms.ValidationError(LOCKED_MESSAGE, code="week_approved")
         return cleaned
 
@@ -257,9 +231,7 @@ class TimeEntryAdmin(SynapseModelAdmin):
         if obj is None or obj.pk is None or request.user.is_superuser:
             return False
         if not hasattr(obj, "_week_approved"):
-            obj._week_approved = timesheet_week_is_approved(
-                employee_id=obj.employee_id, date=obj.date
-            )
+            obj._week_approved = timesheet_week_is_locked(employee=obj.employee_id, day=obj.date)
         return obj._week_approved
 
     def has_change_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:

@@ -1,8 +1,9 @@
-"""Reads of time data for the people KPIs: working days, leave, billable and logged hours.
+"""Reads of time data: the people KPIs' inputs, the weekly grid and the approval queue.
 
-Every selector takes a ``KpiContext`` and answers for all employees at once with one
-grouped query (or narrows to the one employee ``ctx.only`` names). The last day counted
-is ``ctx.end``: a running period counts up to today.
+People KPIs (working days, leave, billable and logged hours): every selector takes a
+``KpiContext`` and answers for all employees at once with one grouped query (or
+narrows to the one employee ``ctx.only`` names). The last day counted is ``ctx.end``:
+a running period counts up to today.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from django.db.models.functions import Coalesce, Least
 
 from synapse.fields import HoursField
 from synapse.kpis.engine import KpiContext
-from timesheets.models import Employee, Holiday, Leave, TimeEntry
+from timesheets.models import Employee, Holiday, Leave, TimeEntry, Timesheet
 
 #: Roles whose hours count at company scope (kpis.md "People KPIs at company scope").
 COMPANY_ROLES = frozenset({Employee.Role.STAFF, Employee.Role.MANAGER})
@@ -234,3 +235,436 @@ def compliant_days_by_employee(ctx: KpiContext) -> dict[int, int]:
         .order_by()
     )
     return {row["employee_id"]: row["days"] for row in rows}
+
+
+# --- The weekly timesheet grid and the approval queue (issue 5) -------------------------
+
+#: Statuses in which the owner may still change the week's hours.
+EDITABLE_STATUSES = frozenset({Timesheet.Status.DRAFT, Timesheet.Status.REJECTED})
+
+ROW_TOKEN_PARTS = 5
+
+
+def week_start_of(day: dt.date) -> dt.date:
+    """Return the Monday of ``day``'s week (timesheets start on Mondays)."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_days(week_start: dt.date) -> list[dt.date]:
+    """Return the seven days Monday–Sunday of the week starting ``week_start``."""
+    return [week_start + dt.timedelta(days=offset) for offset in range(7)]
+
+
+@dataclass(frozen=True, order=True)
+class RowKey:
+    """What a grid row logs time on: project, contract and ticket ids, activity, billable.
+
+    Entries carrying the same five values on the same day fall into the same cell. A
+    row with none of the three ids is internal time.
+    """
+
+    project_id: int | None
+    contract_id: int | None
+    ticket_id: int | None
+    activity: str
+    billable: bool
+
+    @property
+    def token(self) -> str:
+        """Return the row as text for forms and DOM ids (``p12-c0-t0-delivery-1``)."""
+        return (
+            f"p{self.project_id or 0}-c{self.contract_id or 0}-t{self.ticket_id or 0}"
+            f"-{self.activity}-{int(self.billable)}"
+        )
+
+    @classmethod
+    def from_token(cls, token: str) -> RowKey:
+        """Return the row a token names; raise ``ValueError`` for a malformed one."""
+        parts = token.split("-")
+        if len(parts) != ROW_TOKEN_PARTS or parts[4] not in ("0", "1"):
+            raise ValueError(f"“{token}” is not a timesheet row")
+        ids: list[int | None] = []
+        for prefix, text in zip("pct", parts[:3], strict=True):
+            if not text.startswith(prefix) or not text[1:].isdigit():
+                raise ValueError(f"“{token}” is not a timesheet row")
+            ids.append(int(text[1:]) or None)
+        if parts[3] not in TimeEntry.Activity.values:
+            raise ValueError(f"“{parts[3]}” is not an activity")
+        return cls(ids[0], ids[1], ids[2], parts[3], parts[4] == "1")
+
+    def entry_filter(self) -> dict[str, object]:
+        """Return the lookups selecting this row's entries."""
+        return {
+            "project_id": self.project_id,
+            "contract_id": self.contract_id,
+            "ticket_id": self.ticket_id,
+            "activity": self.activity,
+            "billable": self.billable,
+        }
+
+
+@dataclass
+class GridCell:
+    """One row × day of the grid: the hours logged and how many entries hold them."""
+
+    day: dt.date
+    hours: Decimal | None = None
+    entries: int = 0
+
+    @property
+    def editable_alone(self) -> bool:
+        """Return whether one input can edit the cell (it holds at most one entry)."""
+        return self.entries <= 1
+
+
+@dataclass
+class GridRow:
+    """One row of the grid: its key, what it reads as, and its seven cells."""
+
+    key: RowKey
+    label: str
+    detail: str
+    cells: list[GridCell]
+
+    @property
+    def total(self) -> Decimal:
+        """Return the row's hours over the week."""
+        return sum((cell.hours or ZERO_HOURS for cell in self.cells), ZERO_HOURS)
+
+
+@dataclass
+class WeekGrid:
+    """An employee's week: rows × days with totals, and the week's timesheet (if any)."""
+
+    employee: Employee
+    week_start: dt.date
+    timesheet: Timesheet | None
+    rows: list[GridRow]
+
+    @property
+    def days(self) -> list[dt.date]:
+        return week_days(self.week_start)
+
+    @property
+    def status(self) -> str:
+        return self.timesheet.status if self.timesheet else Timesheet.Status.DRAFT
+
+    @property
+    def version(self) -> int:
+        return self.timesheet.version if self.timesheet else 0
+
+    @property
+    def editable(self) -> bool:
+        """Return whether the owner may change hours: a draft or rejected week."""
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def day_totals(self) -> list[Decimal]:
+        return [
+            sum((row.cells[i].hours or ZERO_HOURS for row in self.rows), ZERO_HOURS)
+            for i in range(7)
+        ]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.day_totals, ZERO_HOURS)
+
+    @property
+    def billable_total(self) -> Decimal:
+        return sum((row.total for row in self.rows if row.key.billable), ZERO_HOURS)
+
+
+def _row_label(key: RowKey, codes: dict[str, dict[int, tuple[str, str]]]) -> tuple[str, str]:
+    """Return (label, detail) of a row from the codes and names of what it refers to."""
+    activity = TimeEntry.Activity(key.activity).label
+    billing = "billable" if key.billable else "non-billable"
+    if key.ticket_id:
+        code, name = codes["ticket"].get(key.ticket_id, (f"ticket {key.ticket_id}", ""))
+    elif key.project_id:
+        code, name = codes["project"].get(key.project_id, (f"project {key.project_id}", ""))
+    elif key.contract_id:
+        code, name = codes["contract"].get(key.contract_id, (f"contract {key.contract_id}", ""))
+    else:
+        code, name = "Internal", ""
+    detail = " · ".join(part for part in (name, activity, billing) if part)
+    return code, detail
+
+
+def row_codes(keys: list[RowKey]) -> dict[str, dict[int, tuple[str, str]]]:
+    """Return ``{"project"|"contract"|"ticket": {id: (code, name)}}`` for the rows' targets.
+
+    At most three queries, whatever the number of rows.
+    """
+    from projects.models import Contract, Project
+    from support.models import Ticket
+
+    wanted = {
+        "project": {key.project_id for key in keys if key.project_id},
+        "contract": {key.contract_id for key in keys if key.contract_id},
+        "ticket": {key.ticket_id for key in keys if key.ticket_id},
+    }
+    out: dict[str, dict[int, tuple[str, str]]] = {"project": {}, "contract": {}, "ticket": {}}
+    if wanted["project"]:
+        for pk, code, name in Project.objects.filter(pk__in=wanted["project"]).values_list(
+            "pk", "code", "name"
+        ):
+            out["project"][pk] = (code, name)
+    if wanted["contract"]:
+        for pk, code, name in Contract.objects.filter(pk__in=wanted["contract"]).values_list(
+            "pk", "code", "name"
+        ):
+            out["contract"][pk] = (code, name)
+    if wanted["ticket"]:
+        for pk, ref, subject in Ticket.objects.filter(pk__in=wanted["ticket"]).values_list(
+            "pk", "ref", "subject"
+        ):
+            out["ticket"][pk] = (ref, subject)
+    return out
+
+
+def week_rows(*, employee: Employee, week_start: dt.date) -> list[RowKey]:
+    """Return the distinct rows the employee logged time on in the week, sorted."""
+    entries = TimeEntry.objects.filter(
+        employee=employee, date__gte=week_start, date__lte=week_start + dt.timedelta(days=6)
+    )
+    rows = entries.values_list(
+        "project_id", "contract_id", "ticket_id", "activity", "billable"
+    ).distinct()
+    return sorted({RowKey(*row) for row in rows.order_by()}, key=_row_sort_key)
+
+
+def _row_sort_key(key: RowKey) -> tuple:
+    return (
+        key.project_id is None and key.contract_id is None and key.ticket_id is None,
+        key.project_id or 0,
+        key.contract_id or 0,
+        key.ticket_id or 0,
+        key.activity,
+        not key.billable,
+    )
+
+
+def week_grid(
+    *, employee: Employee, week_start: dt.date, extra_rows: list[RowKey] | tuple = ()
+) -> WeekGrid:
+    """Return the employee's week as a grid: one row per logged row key, plus ``extra_rows``.
+
+    Queries: the timesheet, the entries grouped per row and day (one grouped query), and
+    at most three for the codes of projects, contracts and tickets. ``extra_rows`` are
+    rows added in the page (or copied from last week) that hold no hours yet.
+    """
+    days = week_days(week_start)
+    timesheet = Timesheet.objects.filter(employee=employee, week_start=week_start).first()
+    grouped = (
+        TimeEntry.objects.filter(employee=employee, date__gte=days[0], date__lte=days[-1])
+        .values("project_id", "contract_id", "ticket_id", "activity", "billable", "date")
+        .annotate(hours=Sum("hours"), entries=Count("pk"))
+        .order_by()
+    )
+    cells: dict[RowKey, dict[dt.date, GridCell]] = {}
+    for row in grouped:
+        key = RowKey(
+            row["project_id"],
+            row["contract_id"],
+            row["ticket_id"],
+            row["activity"],
+            row["billable"],
+        )
+        cells.setdefault(key, {})[row["date"]] = GridCell(
+            day=row["date"], hours=row["hours"], entries=row["entries"]
+        )
+    for key in extra_rows:
+        cells.setdefault(key, {})
+    keys = sorted(cells, key=_row_sort_key)
+    codes = row_codes(keys)
+    rows = []
+    for key in keys:
+        label, detail = _row_label(key, codes)
+        by_day = cells[key]
+        rows.append(
+            GridRow(
+                key=key,
+                label=label,
+                detail=detail,
+                cells=[by_day.get(day) or GridCell(day=day) for day in days],
+            )
+        )
+    return WeekGrid(employee=employee, week_start=week_start, timesheet=timesheet, rows=rows)
+
+
+def cell_hours(*, employee: Employee, key: RowKey, day: dt.date) -> GridCell:
+    """Return one cell of an employee's grid (its hours and number of entries)."""
+    totals = TimeEntry.objects.filter(employee=employee, date=day, **key.entry_filter()).aggregate(
+        hours=Sum("hours"), entries=Count("pk")
+    )
+    return GridCell(day=day, hours=totals["hours"], entries=totals["entries"])
+
+
+def week_totals(*, employee: Employee, key: RowKey, week_start: dt.date) -> dict[str, object]:
+    """Return the totals a cell save changes: per day, the row's week, the whole week.
+
+    One grouped query over the week's entries.
+    """
+    days = week_days(week_start)
+    rows = (
+        TimeEntry.objects.filter(employee=employee, date__gte=days[0], date__lte=days[-1])
+        .values("date")
+        .annotate(
+            hours=Sum("hours", default=ZERO_HOURS),
+            row=Sum("hours", filter=Q(**key.entry_filter()), default=ZERO_HOURS),
+            billable=Sum("hours", filter=Q(billable=True), default=ZERO_HOURS),
+        )
+        .order_by()
+    )
+    per_day = {row["date"]: row for row in rows}
+    day_totals = [(day, per_day[day]["hours"] if day in per_day else ZERO_HOURS) for day in days]
+    return {
+        "day_totals": day_totals,
+        "row_total": sum((row["row"] for row in per_day.values()), ZERO_HOURS),
+        "total": sum((hours for _, hours in day_totals), ZERO_HOURS),
+        "billable_total": sum((row["billable"] for row in per_day.values()), ZERO_HOURS),
+    }
+
+
+def timesheets_visible_to(*, user: object) -> QuerySet[Timesheet]:
+    """Return the timesheets ``user`` may read: their own, their team's, or all.
+
+    Executives and admins read every week; managers their own and their direct
+    reports'; staff their own. A user without an employee record (and not an admin)
+    reads none.
+    """
+    from synapse.accounts.roles import ADMIN, EXECUTIVE, MANAGER, user_role
+
+    role = user_role(user)
+    sheets = Timesheet.objects.select_related("employee__user", "employee__manager", "decided_by")
+    if role in (ADMIN, EXECUTIVE):
+        return sheets
+    employee = getattr(user, "employee", None)
+    if employee is None or role is None:
+        return sheets.none()
+    if role == MANAGER:
+        return sheets.filter(Q(employee=employee) | Q(employee__manager=employee))
+    return sheets.filter(employee=employee)
+
+
+def timesheet_for_user(*, user: object, pk: int) -> Timesheet | None:
+    """Return the timesheet ``pk`` if ``user`` may read it, else None."""
+    return timesheets_visible_to(user=user).filter(pk=pk).first()
+
+
+def timesheet_can_decide(*, user: object, timesheet: Timesheet) -> bool:
+    """Return whether ``user`` may approve or reject ``timesheet`` (whatever its status).
+
+    Admins may decide any week; otherwise only the employee's manager, and never
+    their own week. Executives read every week but decide only their direct reports'.
+    """
+    from synapse.accounts.roles import ADMIN, user_role
+
+    if user_role(user) == ADMIN:
+        return True
+    employee = getattr(user, "employee", None)
+    if employee is None or timesheet.employee_id == employee.pk:
+        return False
+    return timesheet.employee.manager_id == employee.pk
+
+
+def timesheets_awaiting_approval(*, user: object) -> list[Timesheet]:
+    """Return the submitted weeks ``user`` may read, oldest first, with their hours.
+
+    Each timesheet gets ``hours`` and ``billable_hours`` (Decimal) and ``can_decide``.
+    Two queries: the timesheets, and the entries of their weeks grouped per employee
+    and day (summed per week in Python over those aggregated rows).
+    """
+    sheets = list(
+        timesheets_visible_to(user=user)
+        .filter(status=Timesheet.Status.SUBMITTED)
+        .order_by("week_start", "employee__full_name")
+    )
+    _attach_week_hours(sheets)
+    for sheet in sheets:
+        sheet.can_decide = timesheet_can_decide(user=user, timesheet=sheet)
+    return sheets
+
+
+def timesheets_recently_decided(*, user: object, limit: int = 10) -> list[Timesheet]:
+    """Return the last weeks approved or rejected among those ``user`` may read."""
+    sheets = list(
+        timesheets_visible_to(user=user)
+        .filter(status__in=[Timesheet.Status.APPROVED, Timesheet.Status.REJECTED])
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+    _attach_week_hours(sheets)
+    return sheets
+
+
+def _attach_week_hours(sheets: list[Timesheet]) -> None:
+    """Set ``hours`` and ``billable_hours`` on each timesheet with one grouped query."""
+    if not sheets:
+        return
+    first = min(sheet.week_start for sheet in sheets)
+    last = max(sheet.week_start for sheet in sheets) + dt.timedelta(days=6)
+    rows = (
+        TimeEntry.objects.filter(
+            employee_id__in={sheet.employee_id for sheet in sheets},
+            date__gte=first,
+            date__lte=last,
+        )
+        .values("employee_id", "date")
+        .annotate(
+            hours=Sum("hours", default=ZERO_HOURS),
+            billable=Sum("hours", filter=Q(billable=True), default=ZERO_HOURS),
+        )
+        .order_by()
+    )
+    weeks: dict[tuple[int, dt.date], list[Decimal]] = {}
+    for row in rows:
+        slot = weeks.setdefault((row["employee_id"], week_start_of(row["date"])), [ZERO_HOURS] * 2)
+        slot[0] += row["hours"]
+        slot[1] += row["billable"]
+    for sheet in sheets:
+        hours, billable = weeks.get((sheet.employee_id, sheet.week_start), (ZERO_HOURS, ZERO_HOURS))
+        sheet.hours, sheet.billable_hours = hours, billable
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One thing time can be logged on, for the add-row form."""
+
+    value: str
+    label: str
+    group: str
+
+
+def row_targets(*, employee: Employee, week_start: dt.date) -> list[Choice]:
+    """Return what the employee can add a row for in the week: internal time, open
+    projects, contracts in force and tickets assigned to them that are not closed.
+
+    Three queries (projects, contracts, tickets).
+    """
+    from projects.models import Contract, Project
+    from support.models import Ticket
+
+    week_end = week_start + dt.timedelta(days=6)
+    choices = [Choice("internal", "Internal (no client)", "Internal")]
+    projects = Project.objects.filter(
+        status__in=[Project.Status.PLANNED, Project.Status.ACTIVE]
+    ).select_related("client")
+    choices += [
+        Choice(f"project:{p.pk}", f"{p.code} — {p.name} ({p.client.name})", "Projects")
+        for p in projects.order_by("code")
+    ]
+    contracts = (
+        Contract.objects.filter(start_date__lte=week_end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=week_start))
+        .select_related("client")
+    )
+    choices += [
+        Choice(f"contract:{c.pk}", f"{c.code} — {c.name} ({c.client.name})", "Contracts")
+        for c in contracts.order_by("code")
+    ]
+    tickets = Ticket.objects.filter(assignee=employee).exclude(status=Ticket.Status.CLOSED)
+    choices += [
+        Choice(f"ticket:{t.pk}", f"{t.ref} — {t.subject}", "My tickets")
+        for t in tickets.order_by("ref")
+    ]
+    return choices
