@@ -20,6 +20,7 @@ from projects.models import (
 )
 from support.models import Ticket, TicketPause
 from surveys.models import SurveyInvitation, SurveyResponse
+from synapse.kpis.periods import local_midnight
 from tests.exchange.conftest import run_command, write_folder
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry
 
@@ -131,6 +132,10 @@ def test_every_file_imports_with_references_resolved_and_derived_data(folder):
     t1 = Ticket.objects.get(ref="T1")
     assert t1.status == Ticket.Status.RESOLVED and t1.assignee == ann
     assert Ticket.objects.get(ref="T2").status == Ticket.Status.NEW
+    # Derived after the import: the SLA outcome (P2, business hours, 1 h paused) ...
+    assert (t1.response_met, t1.resolution_met, t1.sla_met) == (True, True, True)
+    # ... and the project's integration window (00:00 firm time on its actual start).
+    assert Project.objects.get(code="P1").window_start == local_midnight(dt.date(2025, 1, 6))
     assert Overhead.objects.get().month == dt.date(2025, 1, 1)
     assert ProjectProgress.objects.get().percent_complete == Decimal("25.5")
     response = SurveyResponse.objects.get(response_id="R1")
