@@ -323,7 +323,7 @@ def ticket_create(
     ticket_links_check(client=client, contract=contract, project=project)
     now = now or timezone.now()
     ticket = Ticket.objects.create(
-        ref=f"new-{uuid.uuid4().hex}",
+        ref=f"new-{uuid.uuid4().hex[:24]}",  # ref holds 32 characters
         client=client,
         contract=contract,
         project=project,

@@ -369,3 +369,44 @@ def test_unassigned_and_resolved_tickets_get_no_warning(agent):
     resolved.refresh_from_db()
     assert resolved.sla_warning_sent_at is None
     assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_once_one_wins_and_the_other_is_refused(agent):
+    """Two threads save the same version at once: exactly one change lands (PostgreSQL)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a server database for concurrent connections")
+    ticket = TicketFactory(assignee=agent, priority="P3")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(subject: str) -> None:
+        try:
+            barrier.wait()
+            ticket_update(
+                ticket=ticket,
+                by=agent.user,
+                version=0,
+                client=ticket.client,
+                priority="P3",
+                subject=subject,
+            )
+            outcomes.append("saved")
+        except TicketConflict:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=(name,)) for name in ("A", "B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ticket.refresh_from_db()
+    assert sorted(outcomes) == ["refused", "saved"]
+    assert ticket.version == 1
+    assert ticket.subject in {"A", "B"}
