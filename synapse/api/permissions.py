@@ -1,13 +1,17 @@
 """Who may do what through the API: the same rules as the UI (synapse.accounts.roles).
 
-| data | staff | manager | executive | admin (superuser) |
-|---|---|---|---|---|
-| clients, contracts, projects and their progress, expenses, downtime | read | read | read | read, write |
-| employees | self | self and team | all | all |
-| time entries | own: read, write | own and team's: read, write | all: read; own: write | all |
-| tickets, pauses, status events | assigned to them or unassigned: read, write | theirs, their team's, unassigned: read, write | all: read | all |
-| survey invitations and responses | — | read | read | read, write |
-| KPI snapshots and live KPIs | own employee scope | own and team's employee scopes | all | all |
+- clients, contracts, projects and their progress, expenses, downtime: every role
+  reads; only admins write.
+- employees (read-only): staff see themselves, managers themselves and their team,
+  executives and admins everyone.
+- time entries: staff read and write their own; managers also their team's;
+  executives read all and write their own; admins everything.
+- tickets, pauses, status events: staff read and write those assigned to them or
+  unassigned; managers also their team's; executives read all; admins everything.
+- survey invitations and responses: managers and executives read; admins write;
+  staff have no access.
+- KPI snapshots and live KPIs: staff their own employee scope; managers theirs and
+  their team's; executives and admins every scope.
 
 Executives are read-only on reference data (clients, contracts, projects): those are
 kept by admins in the Django admin, and the API does not widen that. Like everyone

@@ -82,10 +82,7 @@ class SynapseModelSerializer(serializers.ModelSerializer):
     def constraints_check(self, attrs: Mapping[str, Any]) -> None:
         """Raise a 400 when the record would break one of the model's constraints."""
         model = self.Meta.model
-        if self.instance is not None:
-            candidate = copy.copy(self.instance)
-        else:
-            candidate = model()
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
         for name, value in attrs.items():
             field = _concrete_field(model, name)
             if field is not None:

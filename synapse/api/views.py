@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from synapse.api.kpis import (
 )
 from synapse.api.permissions import HasRole, ReadOnlyRoles
 from synapse.api.serializers import KpiQuerySerializer, KpiReportSerializer, KpiSnapshotSerializer
+from synapse.api.viewsets import SynapseReadOnlyViewSet
 from synapse.kpis.models import KpiSnapshot
 from synapse.kpis.periods import Scope
 
@@ -32,7 +33,7 @@ from synapse.kpis.periods import Scope
     ),
     retrieve=extend_schema(summary="Read one KPI snapshot"),
 )
-class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+class KpiSnapshotViewSet(SynapseReadOnlyViewSet):
     """Stored KPI snapshots: filter by key, grain, period start range and scope."""
 
     serializer_class = KpiSnapshotSerializer
@@ -44,6 +45,11 @@ class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):  # noqa: ANN201 - a KpiSnapshot queryset
         return kpi_snapshots_visible(user=self.request.user).order_by(*self.ordering)
+
+
+def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
+    """Answer any unknown URL under /api/ with a JSON 404 (not the HTML page)."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 class KpiLiveView(APIView):

@@ -21,7 +21,9 @@ class EmployeeSerializer(SynapseModelSerializer):
     """An employee, addressed by username; ``manager`` is the manager's username."""
 
     username = serializers.CharField(source="user.username", read_only=True)
-    manager = UsernameField(read_only=True)
+    manager = UsernameField(read_only=True, allow_null=True)
+    # Blank for some people: a plain string, not an "email" format that "" would break.
+    email = serializers.CharField(read_only=True, help_text="Email address, or empty.")
 
     class Meta:
         model = Employee
@@ -69,7 +71,7 @@ class TimeEntrySerializer(SynapseModelSerializer):
         allow_null=True,
         error_messages={"does_not_exist": "No ticket “{value}” that you may work on."},
     )
-    cost_contract = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cost_contract = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = TimeEntry
