@@ -772,20 +772,25 @@ def _insert_many(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - names from _meta
-    plan = [
-        (f.attname, _db_converter(f), f.get_default() if not callable(f.default) else None, f)
-        for f in fields
-    ]
+    plan = []
+    for f in fields:
+        convert = _db_converter(f)
+        dynamic = f.has_default() and callable(f.default)
+        default = None if dynamic else f.get_default()
+        if convert is not None and default is not None:
+            default = convert(default)
+        plan.append((f.attname, convert, dynamic, default, f))
     params = []
     for attrs in rows:
         row = []
-        for attname, convert, default, f in plan:
+        for attname, convert, dynamic, default, f in plan:
             if attname in attrs:
                 value = attrs[attname]
-            elif callable(f.default):
+            elif dynamic:
                 value = f.get_default()
             else:
-                value = default
+                row.append(default)
+                continue
             row.append(value if convert is None or value is None else convert(value))
         params.append(row)
     with connection.cursor() as cursor:
