@@ -31,6 +31,8 @@ SAMPLE_NOUNS = {
     "revenue": "records",
 }
 SAMPLE_NOUNS_BY_KEY = {
+    "post_integration_ticket_ratio": "projects",
+    "clv_cac_ratio": "ratios",
     "rework_rate": "time entries",
     "timesheet_compliance": "expected days",
     "survey_response_rate": "invitations",

@@ -431,16 +431,21 @@ class ScopeOptions:
         return found.get(str(scope))
 
 
-def scope_options() -> ScopeOptions:
-    """Return every client, project and employee as a scope choice — three queries."""
-    clients = Client.objects.order_by("name").values_list("code", "name")
-    projects = Project.objects.order_by("code").values_list("code", "name")
-    employees = Employee.objects.order_by("full_name").values_list("user__username", "full_name")
-    return ScopeOptions(
-        clients=[(f"client:{code}", f"{name} ({code})") for code, name in clients],
-        projects=[(f"project:{code}", f"{code} {name}") for code, name in projects],
-        employees=[(f"employee:{user}", name) for user, name in employees],
-    )
+def scope_options(kinds: Iterable[str] = ("client", "project", "employee")) -> ScopeOptions:
+    """Return every client, project and employee as a scope choice, for the scope
+    ``kinds`` asked for (the others empty) — one query per kind."""
+    kinds = set(kinds)
+    clients = projects = employees = []
+    if "client" in kinds:
+        rows = Client.objects.order_by("name").values_list("code", "name")
+        clients = [(f"client:{code}", f"{name} ({code})") for code, name in rows]
+    if "project" in kinds:
+        rows = Project.objects.order_by("code").values_list("code", "name")
+        projects = [(f"project:{code}", f"{code} {name}") for code, name in rows]
+    if "employee" in kinds:
+        rows = Employee.objects.order_by("full_name").values_list("user__username", "full_name")
+        employees = [(f"employee:{user}", name) for user, name in rows]
+    return ScopeOptions(clients=clients, projects=projects, employees=employees)
 
 
 # --------------------------------------------------------------------------- health pages

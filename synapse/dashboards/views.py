@@ -144,6 +144,10 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     if params.scope.kind not in kpi.scopes:
         errors.append(f"{kpi.label} is not measured per {params.scope.kind}: showing the company.")
         params = selectors.PageParams(params.period, COMPANY, params.errors)
+    options = selectors.scope_options(kinds=kpi.scopes)
+    if options.label(params.scope) is None:
+        errors.append(f"No such {params.scope.kind} “{params.scope.key}”: showing the company.")
+        params = selectors.PageParams(params.period, COMPANY, params.errors)
     now = timezone.now()
     card = selectors.kpi_cards(
         period=params.period,
@@ -172,17 +176,14 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
         "rows": list(reversed(card.series)),
         "records": records,
         "page": page,
-        "scope_label": _scope_text(params.scope),
+        "options": options,
+        "scope_label": options.label(params.scope),
         "direction_text": DIRECTION_TEXT[kpi.direction],
         **_picker_context(request, params),
     }
     partial = request.GET.get("partial") == "drilldown" and request.htmx
     name = "drilldown" if partial else "kpi-detail"
     return render(request, _template(request, "dashboards/kpi_detail.html", name), context)
-
-
-def _scope_text(scope: Scope) -> str:
-    return "Whole company" if scope.kind == "company" else f"{scope.kind.title()} {scope.key}"
 
 
 def _health_context(

@@ -15,9 +15,10 @@ PAGES = [
     # + scope picker (clients, projects, employees), snapshots of all cards × 12 months,
     # bands, utilization's timesheet gap (holidays, leave, employees, holidays, weeks).
     ("/dashboard/" + Q, AUTH + 3 + 2 + 5),
-    # + snapshots × 24 months, bands, drill-down count, drill-down page.
-    ("/dashboard/kpi/csat/" + Q, AUTH + 2 + 2),
-    ("/dashboard/kpi/rework_rate/" + Q, AUTH + 2 + 2),
+    # + scope picker (the kinds the KPI supports: CSAT clients and projects; rework
+    # also employees), snapshots × 24 months, bands, drill-down count, drill-down page.
+    ("/dashboard/kpi/csat/" + Q, AUTH + 2 + 2 + 2),
+    ("/dashboard/kpi/rework_rate/" + Q, AUTH + 3 + 2 + 2),
     # + client, snapshots, bands, its projects, its contracts.
     ("/dashboard/client/C000/" + Q, AUTH + 1 + 2 + 2),
     # + project, snapshots, bands, progress, downtime, tickets.

@@ -218,3 +218,18 @@ def test_employee_health_draws_the_utilization_trend(exec_client, firm):
 )
 def test_health_page_of_an_unknown_record_is_404(exec_client, firm, url):
     assert exec_client.get(url).status_code == 404
+
+
+def test_kpi_page_scope_picker_offers_only_the_kpis_scopes(exec_client, firm):
+    html = exec_client.get("/dashboard/kpi/csat/" + MARCH_Q + "&scope=project:P001").content
+    html = html.decode()
+    assert '<optgroup label="Clients">' in html and '<optgroup label="Projects">' in html
+    assert '<optgroup label="Employees">' not in html
+    assert 'value="project:P001" selected' in html
+    assert "CSAT responses received in the period" in html and "1 record<" in html
+
+
+def test_card_without_data_says_why(exec_client, firm):
+    html = exec_client.get("/dashboard/" + MARCH_Q).content.decode()
+    card = html[html.index('data-kpi="nps"') : html.index('data-kpi="survey_response_rate"')]
+    assert "No data" in card and "No NPS responses" in card
