@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/", include("synapse.api.urls")),
     path("dashboard/", include("synapse.dashboards.urls")),
     path("survey/", include("surveys.urls")),
+    path("timesheet/", include("timesheets.urls")),
     path("tickets/", include("support.urls")),
 ]

@@ -434,14 +434,16 @@ def week_rows(*, employee: Employee, week_start: dt.date) -> list[RowKey]:
 
 
 def _row_sort_key(key: RowKey) -> tuple:
-    return (
-        key.project_id is None and key.contract_id is None and key.ticket_id is None,
-        key.project_id or 0,
-        key.contract_id or 0,
-        key.ticket_id or 0,
-        key.activity,
-        not key.billable,
-    )
+    """Order rows as people scan them: projects, contracts, tickets, then internal time."""
+    if key.ticket_id:
+        rank, pk = 2, key.ticket_id
+    elif key.project_id:
+        rank, pk = 0, key.project_id
+    elif key.contract_id:
+        rank, pk = 1, key.contract_id
+    else:
+        rank, pk = 3, 0
+    return (rank, pk, key.project_id or 0, key.contract_id or 0, key.activity, not key.billable)
 
 
 def week_grid(
