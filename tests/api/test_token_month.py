@@ -95,3 +95,11 @@ def test_a_bad_token_is_401(firm):
     response = http.get("/api/v1/clients/")
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid token."}
+
+
+def test_tokens_are_managed_in_the_admin(client, firm):
+    Token.objects.create(user=firm["sam"])
+    client.force_login(firm["root"])
+    page = client.get("/admin/authtoken/tokenproxy/")
+    assert page.status_code == 200
+    assert "sam" in page.content.decode()
