@@ -71,11 +71,12 @@ def sample_text(kpi: Kpi, size: int) -> str:
 def sample_is_thin(kpi: Kpi, size: int) -> bool:
     """Return whether a value of ``kpi`` rests on too few records to read on its own.
 
-    Money totals (MRR, its movements, average values) and KPIs over a client's few
-    contracts are what they are whatever their count; CSAT and NPS use the survey
-    threshold ``THIN_RESPONSES``, the rest ``THIN_SAMPLE``.
+    Money totals (MRR, its movements, average values), KPIs over a client's few
+    contracts and utilization (one employee is a whole scope; its data gaps are
+    reported from timesheets instead) are what they are whatever their count; CSAT
+    and NPS use the survey threshold ``THIN_RESPONSES``, the rest ``THIN_SAMPLE``.
     """
-    if kpi.unit == "money" or sample_noun(kpi) == "contracts":
+    if kpi.unit == "money" or sample_noun(kpi) in {"contracts", "employees"}:
         return False
     if kpi.key in SURVEY_KEYS:
         return size < THIN_RESPONSES

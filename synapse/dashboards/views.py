@@ -191,8 +191,12 @@ def _health_context(
 ) -> tuple[selectors.PageParams, dict]:
     params = _params(request)
     params = selectors.PageParams(params.period, scope, params.errors)
-    cards = selectors.kpi_cards(period=params.period, scope=scope, keys=keys)
-    selectors.card_notes(cards, timesheet_gap=None)
+    now = timezone.now()
+    cards = selectors.kpi_cards(period=params.period, scope=scope, keys=keys, as_of=now)
+    gap = None
+    if "billable_utilization" in keys:
+        gap = selectors.timesheet_gap_share(period=params.period, scope=scope, as_of=now)
+    selectors.card_notes(cards, timesheet_gap=gap)
     return params, {
         "params": params,
         "errors": list(params.errors),

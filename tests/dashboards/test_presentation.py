@@ -142,6 +142,7 @@ def test_sample_reads_in_the_singular_and_plural():
         ("csat", 30, False),
         ("mrr", 1, False),
         ("managed_services_gross_margin", 1, False),
+        ("billable_utilization", 1, False),
     ],
 )
 def test_thin_data_thresholds(key, size, thin):

@@ -23,8 +23,8 @@ PAGES = [
     ("/dashboard/client/C000/" + Q, AUTH + 1 + 2 + 2),
     # + project, snapshots, bands, progress, downtime, tickets.
     ("/dashboard/project/P000/" + Q, AUTH + 1 + 2 + 3),
-    # + employee, snapshots, bands.
-    ("/dashboard/employee/staff0/" + Q, AUTH + 1 + 2),
+    # + employee, snapshots, bands, utilization's timesheet gap (five, as above).
+    ("/dashboard/employee/staff0/" + Q, AUTH + 1 + 2 + 5),
 ]
 
 

@@ -233,3 +233,19 @@ def test_card_without_data_says_why(exec_client, firm):
     html = exec_client.get("/dashboard/" + MARCH_Q).content.decode()
     card = html[html.index('data-kpi="nps"') : html.index('data-kpi="survey_response_rate"')]
     assert "No data" in card and "No NPS responses" in card
+
+
+def test_utilization_says_what_share_of_days_lack_an_approved_timesheet(exec_client, firm):
+    from timesheets.models import Timesheet
+
+    # staff0 has approved timesheets for two of March 2025's weeks (3 and 10 March):
+    # 10 of its 21 working days are covered.
+    staff = firm["employees"][0]
+    for monday in ("2025-03-03", "2025-03-10"):
+        Timesheet.objects.create(employee=staff, week_start=monday, status="approved")
+    html = exec_client.get("/dashboard/employee/staff0/" + MARCH_Q).content.decode()
+    card = html[html.index('data-kpi="billable_utilization"') :]
+    assert "52.4 % of working days lack an approved timesheet" in card
+    company = exec_client.get("/dashboard/" + MARCH_Q).content.decode()
+    # Company: 3 staff × 21 working days, 10 covered → 84.1 %.
+    assert "84.1 % of working days lack an approved timesheet" in company
