@@ -460,7 +460,7 @@ def week_grid(
     grouped = (
         TimeEntry.objects.filter(employee=employee, date__gte=days[0], date__lte=days[-1])
         .values("project_id", "contract_id", "ticket_id", "activity", "billable", "date")
-        .annotate(hours=Sum("hours"), entries=Count("pk"))
+        .annotate(logged=Sum("hours"), entries=Count("pk"))
         .order_by()
     )
     cells: dict[RowKey, dict[dt.date, GridCell]] = {}
@@ -473,7 +473,7 @@ def week_grid(
             row["billable"],
         )
         cells.setdefault(key, {})[row["date"]] = GridCell(
-            day=row["date"], hours=row["hours"], entries=row["entries"]
+            day=row["date"], hours=row["logged"], entries=row["entries"]
         )
     for key in extra_rows:
         cells.setdefault(key, {})
@@ -497,9 +497,9 @@ def week_grid(
 def cell_hours(*, employee: Employee, key: RowKey, day: dt.date) -> GridCell:
     """Return one cell of an employee's grid (its hours and number of entries)."""
     totals = TimeEntry.objects.filter(employee=employee, date=day, **key.entry_filter()).aggregate(
-        hours=Sum("hours"), entries=Count("pk")
+        logged=Sum("hours"), entries=Count("pk")
     )
-    return GridCell(day=day, hours=totals["hours"], entries=totals["entries"])
+    return GridCell(day=day, hours=totals["logged"], entries=totals["entries"])
 
 
 def week_totals(*, employee: Employee, key: RowKey, week_start: dt.date) -> dict[str, object]:
@@ -512,14 +512,14 @@ def week_totals(*, employee: Employee, key: RowKey, week_start: dt.date) -> dict
         TimeEntry.objects.filter(employee=employee, date__gte=days[0], date__lte=days[-1])
         .values("date")
         .annotate(
-            hours=Sum("hours", default=ZERO_HOURS),
+            logged=Sum("hours", default=ZERO_HOURS),
             row=Sum("hours", filter=Q(**key.entry_filter()), default=ZERO_HOURS),
             billable=Sum("hours", filter=Q(billable=True), default=ZERO_HOURS),
         )
         .order_by()
     )
     per_day = {row["date"]: row for row in rows}
-    day_totals = [(day, per_day[day]["hours"] if day in per_day else ZERO_HOURS) for day in days]
+    day_totals = [(day, per_day[day]["logged"] if day in per_day else ZERO_HOURS) for day in days]
     return {
         "day_totals": day_totals,
         "row_total": sum((row["row"] for row in per_day.values()), ZERO_HOURS),
@@ -613,16 +613,16 @@ def _attach_week_hours(sheets: list[Timesheet]) -> None:
         )
         .values("employee_id", "date")
         .annotate(
-            hours=Sum("hours", default=ZERO_HOURS),
-            billable=Sum("hours", filter=Q(billable=True), default=ZERO_HOURS),
+            logged=Sum("hours", default=ZERO_HOURS),
+            billable_hours=Sum("hours", filter=Q(billable=True), default=ZERO_HOURS),
         )
         .order_by()
     )
     weeks: dict[tuple[int, dt.date], list[Decimal]] = {}
     for row in rows:
         slot = weeks.setdefault((row["employee_id"], week_start_of(row["date"])), [ZERO_HOURS] * 2)
-        slot[0] += row["hours"]
-        slot[1] += row["billable"]
+        slot[0] += row["logged"]
+        slot[1] += row["billable_hours"]
     for sheet in sheets:
         hours, billable = weeks.get((sheet.employee_id, sheet.week_start), (ZERO_HOURS, ZERO_HOURS))
         sheet.hours, sheet.billable_hours = hours, billable
