@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
@@ -106,7 +108,22 @@ schema.app = get_wsgi_application()
 
 
 @pytest.fixture
-def root_token(db):
+def wsgi_keeps_the_test_connection():
+    """Keep the test's database connection open across WSGI requests.
+
+    Django's own test client does the same: a real WSGI request ends by closing
+    connections that are not in autocommit mode, which would close PostgreSQL's
+    connection inside the test transaction.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def root_token(db, wsgi_keeps_the_test_connection):
     """Return a superuser's token, with a few records for the generated calls to hit."""
     project = ProjectFactory(code="P1")
     ContractFactory(code="MS-1", client=project.client)
