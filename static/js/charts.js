@@ -44,7 +44,11 @@
     var spark = kind === "spark";
     var value = {
       label: data.label, data: data.values, borderColor: INK, backgroundColor: INK,
-      borderWidth: spark ? 1.5 : 2.5, pointRadius: spark ? 0 : 3, pointHoverRadius: 5,
+      borderWidth: spark ? 1.5 : 2.5, pointHoverRadius: 5,
+      // A sparkline marks only its last point: the period the card shows.
+      pointRadius: spark ? data.values.map(function (v, i) {
+        return i === data.values.length - 1 ? 2.5 : 0;
+      }) : 3,
       spanGaps: false, cubicInterpolationMode: "monotone", fill: false, order: 1
     };
     return {
