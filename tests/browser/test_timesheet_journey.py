@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import EmployeeFactory, ProjectFactory
 from timesheets.models import TimeEntry, Timesheet
@@ -64,19 +65,18 @@ def test_fill_submit_reject_resubmit_approve(chromium, live_server, artifacts, t
     type_hours(staff, 0, 0, "8")  # Enter saves
     type_hours(staff, 0, 1, "7.5", key="Tab")  # Tab saves and moves on
     type_hours(staff, 0, 2, "25")
-    error = staff.locator(".ts-error")
-    assert error.inner_text() == "Hours must be between 0 and 24 (got 25)."
-    assert staff.locator("#week-total").inner_text() == "15.5"
+    expect(staff.locator(".ts-error")).to_have_text("Hours must be between 0 and 24 (got 25).")
+    expect(staff.locator("#week-total")).to_have_text("15.5")
     type_hours(staff, 0, 2, "6")
-    assert staff.locator(".ts-error").count() == 0
-    assert staff.locator("#week-total").inner_text() == "21.5"
-    assert staff.locator("#day-total-1").inner_text() == "7.5"
+    expect(staff.locator(".ts-error")).to_have_count(0)
+    expect(staff.locator("#week-total")).to_have_text("21.5")
+    expect(staff.locator("#day-total-1")).to_have_text("7.5")
     assert TimeEntry.objects.filter(employee=sam).count() == 3
     staff.screenshot(path=str(artifacts / "timesheet-week.png"), full_page=True)
 
     staff.get_by_role("button", name="Submit the week").click()
     staff.get_by_text("Week submitted for approval.").wait_for()
-    assert staff.locator("input.ts-input").count() == 0
+    expect(staff.locator("input.ts-input")).to_have_count(0)
 
     # Maria lands on her queue and rejects the week with a comment.
     manager_context = chromium.new_context(
@@ -101,7 +101,7 @@ def test_fill_submit_reject_resubmit_approve(chromium, live_server, artifacts, t
     )
     staff.screenshot(path=str(artifacts / "timesheet-rejected.png"), full_page=True)
     type_hours(staff, 0, 2, "")
-    assert staff.locator("#week-total").inner_text() == "15.5"
+    expect(staff.locator("#week-total")).to_have_text("15.5")
     staff.get_by_role("button", name="Resubmit the week").click()
     staff.get_by_text("Week submitted for approval.").wait_for()
 
@@ -113,7 +113,7 @@ def test_fill_submit_reject_resubmit_approve(chromium, live_server, artifacts, t
     assert Timesheet.objects.get(employee=sam).status == "approved"
 
     staff.reload()
-    assert staff.locator("input.ts-input").count() == 0
+    expect(staff.locator("input.ts-input")).to_have_count(0)
     assert "The week is locked" in staff.locator(".ts-notice").inner_text()
 
     # At phone width the grid scrolls sideways with the work column pinned.
