@@ -42,3 +42,10 @@ SERVICES_BROKER_URL ?= redis://127.0.0.1:6379/15
 test-services: venv
 	DATABASE_URL=$(SERVICES_DATABASE_URL) CELERY_BROKER_URL=$(SERVICES_BROKER_URL) \
 		$(BIN)/pytest -p no:cacheprovider
+
+# Scale benchmark (issue 7, docs/performance.md): SCALE=small|medium|large on DATABASE_URL.
+# Use a scratch database: --reset flushes it first.
+SCALE ?= small
+.PHONY: bench
+bench: venv
+	$(BIN)/python manage.py bench --scale $(SCALE) --reset

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "synapse.demo",
     "synapse.accounts",
     "synapse.dashboards",
+    "synapse.bench",
     "projects",
     "timesheets",
     "support",

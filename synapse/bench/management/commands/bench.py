@@ -1,0 +1,153 @@
+"""``manage.py bench --scale small|medium|large``: generate a firm and measure the product.
+
+Prints a table, then one ``name: value`` line per figure, ending with
+``recompute_vs_sql_ratio``, ``import_rows_per_s``, ``dashboard_p95_ms``,
+``dashboard_queries_small`` and ``dashboard_queries_large``. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from projects.models import Client
+from synapse.bench import measure
+from synapse.bench.scales import SCALES
+from synapse.kpis.models import KpiRun, KpiSnapshot
+from synapse.kpis.periods import local_midnight
+
+#: Printed last, in this order (issue 7).
+HEADLINE = (
+    "recompute_vs_sql_ratio",
+    "import_rows_per_s",
+    "dashboard_p95_ms",
+    "dashboard_queries_small",
+    "dashboard_queries_large",
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate a deterministic firm of 20/60/200 people over 1/3/5 years on the database "
+        "in DATABASE_URL and measure import, snapshot recompute vs hand-written SQL, "
+        "dashboard latency under 50 req/s open-loop load, queries per page and memory."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="flush the database first (it must be a scratch one)",
+        )
+        parser.add_argument(
+            "--reuse", action="store_true", help="the database already holds this scale's firm"
+        )
+        parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+        parser.add_argument("--skip-load", action="store_true", help="no gunicorn load test")
+        # Internal: the child processes the benchmark measures one at a time.
+        parser.add_argument("--phase", choices=("import", "recompute", "nightly"))
+        parser.add_argument("--dir", type=Path)
+        parser.add_argument("--from", dest="start")
+        parser.add_argument("--to", dest="end")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["phase"]:
+            self.stdout.write(json.dumps(self._phase(options)))
+            return
+        scale = SCALES[options["scale"]]
+        say = self.stderr.write
+        began = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        figures = measure.Figures()
+        figures["scale"] = scale.name
+        figures["database"] = connection.vendor
+        if not options["reuse"]:
+            if Client.objects.exists():
+                if not options["reset"]:
+                    raise CommandError(
+                        "the database already holds data: use a scratch database and --reset, "
+                        "or --reuse to measure the firm already there",
+                        returncode=2,
+                    )
+                call_command("flush", "--noinput", verbosity=0)
+            say(f"Generating the {scale.name} firm ({scale.people} people, {scale.years} years)")
+            folder = measure.generate(scale, figures, say)
+            say("Importing the time entries through import_data")
+            measure.measure_import(folder, figures, say)
+        else:
+            previous = self._saved(scale.name)
+            for name in ("time_entries", "import_rows_per_s", "import_peak_mb", "import_s"):
+                figures[name] = previous.get(name)
+        say("Recomputing every snapshot, then the hand-written SQL floor")
+        measure.measure_recompute(scale, figures, say)
+        say("Nightly job")
+        measure.measure_nightly(scale, figures, say)
+        say("Queries per page")
+        measure.measure_queries(scale, figures, say)
+        if not options["skip_load"]:
+            say(f"Load: {measure.RATE:.0f} req/s open loop against gunicorn")
+            measure.measure_load(scale, figures, say, workers=options["workers"])
+        figures["total_s"] = round(time.perf_counter() - began, 1)
+        self._save(scale.name, figures.values)
+        other = "large" if scale.name != "large" else "small"
+        name = f"dashboard_queries_{other}"
+        if name not in figures.values:
+            figures[name] = self._saved(other).get(name, "n/a")
+        self._print(figures.values)
+
+    def _phase(self, options: dict[str, Any]) -> dict[str, object]:
+        began = time.perf_counter()
+        if options["phase"] == "import":
+            call_command("import_data", str(options["dir"]), verbosity=0)
+            return {"seconds": time.perf_counter() - began}
+        if options["phase"] == "recompute":
+            from synapse.kpis.snapshots import snapshots_backfill
+
+            KpiSnapshot.objects.all().delete()
+            KpiRun.objects.all().delete()
+            began = time.perf_counter()
+            outcome = snapshots_backfill(
+                start=dt.date.fromisoformat(options["start"]),
+                end=dt.date.fromisoformat(options["end"]),
+            )
+            return {
+                "seconds": time.perf_counter() - began,
+                "periods": outcome.periods,
+                "snapshots": outcome.snapshots,
+            }
+        from synapse.kpis.snapshots import snapshots_nightly
+
+        last = dt.date.fromisoformat(options["end"])
+        outcome = snapshots_nightly(as_of=local_midnight(last) + dt.timedelta(hours=22))
+        return {"seconds": time.perf_counter() - began, "periods": outcome.periods}
+
+    def _results_path(self, scale: str) -> Path:
+        return measure.DATA_DIR / f"results-{connection.vendor}-{scale}.json"
+
+    def _saved(self, scale: str) -> dict:
+        path = self._results_path(scale)
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def _save(self, scale: str, values: dict[str, object]) -> None:
+        measure.DATA_DIR.mkdir(exist_ok=True)
+        self._results_path(scale).write_text(json.dumps(values, indent=2, default=str))
+
+    def _print(self, values: dict[str, object]) -> None:
+        names = [n for n in values if n not in HEADLINE] + [n for n in HEADLINE if n in values]
+        width = max(len(n) for n in names)
+        self.stdout.write(f"{'figure':<{width}}  value")
+        self.stdout.write(f"{'-' * width}  {'-' * 12}")
+        for name in names:
+            self.stdout.write(f"{name:<{width}}  {values[name]}")
+        self.stdout.write("")
+        for name in names:
+            value = values[name]
+            self.stdout.write(f"{name}: {'n/a' if value is None else value}")

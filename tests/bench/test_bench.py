@@ -1,0 +1,112 @@
+"""The benchmark harness at a tiny scale: deterministic firm, import, floor, figures.
+
+No timed assertions: the benchmark's figures are printed, never tested.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+
+from projects.models import Client, Project
+from support.models import Ticket
+from surveys.models import SurveyResponse
+from synapse.bench import floor
+from synapse.bench.generator import FirmGenerator
+from synapse.bench.load import LoadResult, Sample
+from synapse.bench.scales import SCALES, Scale
+from synapse.kpis.periods import Period, local_midnight
+from timesheets.models import TimeEntry
+
+TINY = Scale(
+    "tiny",
+    people=8,
+    years=1,
+    tickets_per_person_year=25,
+    responses_per_person_year=5,
+    end=dt.date(2025, 3, 31),
+)
+
+
+def _firm(tmp_path: Path) -> tuple[FirmGenerator, int]:
+    generator = FirmGenerator(TINY)
+    generator.write()
+    generator.refresh_derived()
+    rows = generator.write_time_entries(tmp_path / "time_entries.csv")
+    return generator, rows
+
+
+def test_scales_match_the_issue() -> None:
+    large = SCALES["large"]
+    assert (large.people, large.years, large.tickets, large.responses) == (200, 5, 250_000, 50_000)
+    assert (large.projects, large.clients) == (500, 150)
+    assert SCALES["small"].start == dt.date(2025, 1, 1)
+    assert SCALES["medium"].start == dt.date(2023, 1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tiny_firm_generates_imports_and_recomputes(tmp_path: Path) -> None:
+    generator, rows = _firm(tmp_path)
+    assert Client.objects.count() == TINY.clients == 6
+    assert Ticket.objects.count() == TINY.tickets == 200
+    assert Project.objects.count() == TINY.projects == 4
+    assert SurveyResponse.objects.exists()
+    # Every resolved ticket got its SLA outcome from the SLA clock.
+    assert not Ticket.objects.filter(
+        resolved_at__isnull=False, sla_decided_at__isnull=True
+    ).exists()
+
+    with (tmp_path / "time_entries.csv").open(newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    assert len(lines) == rows > 500
+    day_totals: dict[tuple[str, str], Decimal] = {}
+    for line in lines:
+        key = (line["username"], line["date"])
+        day_totals[key] = day_totals.get(key, Decimal(0)) + Decimal(line["hours"])
+    assert max(day_totals.values()) <= 8
+
+    call_command("import_data", str(tmp_path), verbosity=0)
+    assert TimeEntry.objects.count() == rows
+    assert TimeEntry.objects.aggregate(total=Sum("cost"))["total"] > 0
+
+    # The floor runs every statement on this database and fetches rows.
+    as_of = local_midnight(TINY.end + dt.timedelta(days=1))
+    assert floor.floor_period(Period.month(2025, 2), as_of=as_of) > 0
+    assert floor.floor_period(Period.iso_week(2025, 6), as_of=as_of) > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_seed_same_firm(tmp_path: Path) -> None:
+    first = tmp_path / "a"
+    first.mkdir()
+    _, rows = _firm(first)
+    again = tmp_path / "b"
+    again.mkdir()
+    call_command("flush", "--noinput", verbosity=0)
+    _, rows_again = _firm(again)
+    assert rows == rows_again
+    assert (first / "time_entries.csv").read_bytes() == (again / "time_entries.csv").read_bytes()
+
+
+def test_prorated_fee_counts_active_days_per_month() -> None:
+    # Active 16 of February's 28 days (13th..28th) → 16/28 of the fee.
+    fee = floor._prorated(
+        Decimal(2800), dt.date(2025, 2, 13), None, dt.date(2025, 2, 1), dt.date(2025, 2, 28)
+    )
+    assert fee == Decimal(1600)
+
+
+def test_percentiles_are_nearest_rank_and_lost_requests_are_errors() -> None:
+    result = LoadResult(samples=[Sample("dashboard", float(ms), 200) for ms in range(1, 101)])
+    result.samples.append(Sample("kpi", 5.0, 500))
+    result.lost = 2
+    assert result.percentile("dashboard", 0.5) == 50.0
+    assert result.percentile("dashboard", 0.95) == 95.0
+    assert result.percentile("kpi", 0.95) == 5.0
+    assert result.errors() == 3
