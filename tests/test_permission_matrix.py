@@ -37,6 +37,7 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
+from timesheets.models import Timesheet
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,7 @@ NOT_ALLOWED = (405, 405, 405, 405, 405)
 ADMIN_ONLY = (302, 302, 302, 302, 200)
 TICKET_ACTION = (302, 302, 302, 403, 302)  # an empty POST: back to the ticket, with an error
 OTHERS_TICKET_ACTION = (302, 404, 404, 403, 302)
+OWN_WEEK_ACTION = (302, 302, 302, 302, 403)  # an empty POST: back to the week, with an error
 # The API answers anonymous requests 401 (token auth asks for credentials).
 API_READ = (401, 200, 200, 200, 200)
 API_MANAGER_READ = (401, 403, 200, 200, 200)
@@ -69,7 +71,7 @@ class Row:
 
 MATRIX: list[Row] = [
     # Sign-in and landing.
-    Row("/", (302, 403, 403, 302, 302), (302, 403, 403, 302, 302)),
+    Row("/", (302,) * 5, (302,) * 5),
     Row("/accounts/login/", (200, 302, 302, 302, 302), (200, 302, 302, 302, 302)),
     Row("/accounts/logout/", NOT_ALLOWED, (302, 302, 302, 302, 302)),
     Row("/accounts/no-role/", (302, 403, 403, 403, 403), (302, 403, 403, 403, 403)),
@@ -83,6 +85,20 @@ MATRIX: list[Row] = [
     Row("/dashboard/client/{client_code}/", EXECUTIVE_PAGE, EXECUTIVE_PAGE),
     Row("/dashboard/project/{project_code}/", EXECUTIVE_PAGE, EXECUTIVE_PAGE),
     Row("/dashboard/employee/{staff_username}/", EXECUTIVE_PAGE, EXECUTIVE_PAGE),
+    # Timesheets: everyone with a role logs their own week (staff opening their own sheet
+    # go to their week); managers approve their team's; executives read every week and
+    # approve none; staff see no one else's week.
+    Row("/timesheet/", (302, 200, 200, 200, 302), NOT_ALLOWED),  # a superuser has no week
+    Row("/timesheet/cell/", NOT_ALLOWED, OWN_WEEK_ACTION),
+    Row("/timesheet/rows/", NOT_ALLOWED, OWN_WEEK_ACTION),
+    Row("/timesheet/copy-last-week/", NOT_ALLOWED, OWN_WEEK_ACTION),
+    Row("/timesheet/submit/", NOT_ALLOWED, OWN_WEEK_ACTION),
+    Row("/timesheet/approvals/", (302, 403, 200, 200, 200), NOT_ALLOWED),
+    Row("/timesheet/sheets/{sheet_mine}/", (302, 302, 200, 200, 200), NOT_ALLOWED),
+    Row("/timesheet/sheets/{sheet_other}/", (302, 404, 404, 200, 200), NOT_ALLOWED),
+    Row("/timesheet/sheets/{sheet_mine}/approve/", NOT_ALLOWED, (302, 403, 200, 403, 200)),
+    Row("/timesheet/sheets/{sheet_mine}/reject/", NOT_ALLOWED, (302, 403, 200, 403, 200)),
+    Row("/timesheet/sheets/{sheet_other}/approve/", NOT_ALLOWED, (302, 403, 404, 403, 200)),
     # Ticket desk: staff work their own and unassigned tickets, managers their team's,
     # executives read everything and change nothing.
     Row("/tickets/", SIGNED_IN_PAGE, NOT_ALLOWED),
@@ -106,6 +122,7 @@ MATRIX: list[Row] = [
     Row("/api/docs/", API_READ, API_NO_WRITE),
     Row("/api/redoc/", API_READ, API_NO_WRITE),
     Row("/api/v1/", API_READ, API_NO_WRITE),
+    Row("/api/no-such-endpoint/", (404,) * 5, (404,) * 5),
     Row("/api/v1/kpis/", (401, 400, 400, 400, 400), API_NO_WRITE),
     Row("/api/v1/kpis/?start=2025-01-01&end=2025-01-31", API_EXECUTIVE_READ, API_NO_WRITE),
     Row(
@@ -152,6 +169,9 @@ def world() -> dict[str, Any]:
     project = ProjectFactory(client=client, code="PRJ-1")
     ticket_mine = TicketFactory(client=client, assignee=staff, status="in_progress")
     ticket_other = TicketFactory(client=client, assignee=stranger, status="in_progress")
+    week = dt.date(2025, 3, 3)
+    sheet_mine = Timesheet.objects.create(employee=staff, week_start=week, status="submitted")
+    sheet_other = Timesheet.objects.create(employee=stranger, week_start=week, status="submitted")
     invitation = SurveyInvitationFactory(
         client=client, sent_at=dt.datetime.now(tz=dt.UTC) - dt.timedelta(days=1)
     )
@@ -167,6 +187,8 @@ def world() -> dict[str, Any]:
         "staff_username": staff.user.username,
         "ticket_mine": ticket_mine.pk,
         "ticket_other": ticket_other.pk,
+        "sheet_mine": sheet_mine.pk,
+        "sheet_other": sheet_other.pk,
         "survey_token": survey_services.survey_token_for(invitation),
     }
 
