@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from decimal import Decimal
-from functools import partial
 
+from celery import Task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -66,8 +67,8 @@ def _crossings(
 def alerts_check(*, as_of: dt.datetime) -> list[KpiAlert]:
     """Record a ``KpiAlert`` for every band crossing of the company's complete months.
 
-    Update each KPI's alert state, and enqueue one email per alert after commit.
-    Return the alerts created.
+    Update each KPI's alert state, and after commit enqueue the email of every alert not
+    emailed yet (the new ones, and any whose enqueueing failed). Return the alerts created.
     """
     last_complete = Period.containing("month", local_date(as_of)).previous()
     states = {state.key: state for state in KpiAlertState.objects.filter(scope_kind="company")}
@@ -123,9 +124,21 @@ def alerts_check(*, as_of: dt.datetime) -> list[KpiAlert]:
 
     from synapse.kpis.tasks import kpi_alert_email_send
 
-    for alert in alerts:
-        transaction.on_commit(partial(kpi_alert_email_send.delay, alert.pk))
+    # Alerts whose email could not be enqueued before (broker down) go out with these;
+    # robust: a broker outage after commit must not fail the snapshot run.
+    pending = KpiAlert.objects.filter(emailed_at__isnull=True).order_by("pk")
+    for alert_id in pending.values_list("pk", flat=True):
+        transaction.on_commit(_enqueuer(kpi_alert_email_send, alert_id), robust=True)
     return alerts
+
+
+def _enqueuer(task: Task, alert_id: int) -> Callable[[], None]:
+    """Return a named callable sending ``task`` for ``alert_id`` (on_commit logs its name)."""
+
+    def enqueue_alert_email() -> None:
+        task.delay(alert_id)
+
+    return enqueue_alert_email
 
 
 def _number(value: Decimal | None) -> str:

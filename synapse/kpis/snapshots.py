@@ -237,7 +237,7 @@ def snapshots_run(
                 status=KpiRun.Status.SKIPPED,
                 started_at=as_of,
                 finished_at=timezone.now(),
-                keys=",".join(keys or []),
+                keys=",".join(keys or [])[:500],
                 error="skipped: another snapshot run holds the lock",
             )
             return RunOutcome(run.pk, run.status, 0, 0)
@@ -249,7 +249,7 @@ def snapshots_run(
             started_at=as_of,
             range_start=min((p.start for p in todo), default=None),
             range_end=max((p.end for p in todo), default=None),
-            keys=",".join(keys or []),
+            keys=",".join(keys or [])[:500],
         )
         try:
             for period in todo:

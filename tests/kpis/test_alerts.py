@@ -153,3 +153,29 @@ def test_an_alert_is_emailed_once_even_if_its_task_runs_twice(executives, mailou
     assert kpi_alert_email(alert_id=alert.pk) == 0
     assert len(mailoutbox) == 3
     assert "http://127.0.0.1:8000/dashboard/kpi/nps/" in mailoutbox[0].body
+
+
+def test_an_alert_whose_email_could_not_be_enqueued_goes_out_with_the_next_run(
+    executives, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    from synapse.kpis import tasks
+
+    csat_responses(2, [1, 1])
+    real_delay = tasks.kpi_alert_email_send.delay
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(tasks.kpi_alert_email_send, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert snapshots_nightly(as_of=night(2, 3)).status == "succeeded"
+    pending = KpiAlert.objects.get(key="csat")
+    assert pending.emailed_at is None
+    assert mailoutbox == []
+
+    monkeypatch.setattr(tasks.kpi_alert_email_send, "delay", real_delay)
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshots_nightly(as_of=night(3, 3))
+    assert KpiAlert.objects.filter(key="csat").count() == 1
+    assert len(csat_mails(mailoutbox)) == 3
+    assert KpiAlert.objects.get(key="csat").emailed_at is not None
