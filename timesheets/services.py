@@ -170,7 +170,7 @@ def _field_message(column: str, message: str) -> str:
     """Return an import rule's ``{column: message}`` as a sentence for one cell."""
     if message.startswith(("must", "is ")):
         return f"{column.capitalize()} {message}."
-    return f"{message[0].upper()}{message[1:]}."
+    return f"{message}."
 
 
 @dataclass(frozen=True)
