@@ -18,7 +18,7 @@ migrate: venv
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty --snapshots
 
 run: demo
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000

@@ -72,3 +72,22 @@ def demo_firm_seed(
         for username, person in firm.demo_logins.items():
             logins.append((username, DEMO_PASSWORD, f"{person.role}: {person.full_name}"))
     return DemoSummary(counts=counts, logins=logins, start=firm.start, today=today)
+
+
+def demo_logins_present() -> list[tuple[str, str, str]]:
+    """Return the demo logins that exist in the database (for printing on every ``make run``)."""
+    from django.contrib.auth import get_user_model
+
+    users = (
+        get_user_model()
+        .objects.filter(username__in=["admin", "exec", "manager", "staff"])
+        .select_related("employee")
+    )
+    logins = []
+    for user in sorted(
+        users, key=lambda u: ["admin", "exec", "manager", "staff"].index(u.username)
+    ):
+        employee = getattr(user, "employee", None)
+        what = f"{employee.role}: {employee.full_name}" if employee else "superuser (Django admin)"
+        logins.append((user.username, DEMO_PASSWORD, what))
+    return logins

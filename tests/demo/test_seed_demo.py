@@ -115,3 +115,25 @@ def test_allow_production_generates_the_firm_without_demo_logins():
     assert not users.filter(username__in=["admin", "exec", "manager", "staff"]).exists()
     assert not users.filter(is_superuser=True).exists()
     assert not any(user.has_usable_password() for user in users)
+
+
+def test_snapshots_option_stores_the_history_and_if_empty_reprints_the_logins():
+    output = seed("--snapshots")
+    from synapse.kpis.models import KpiSnapshot
+    from synapse.kpis.registry import kpis_all
+
+    months = set(
+        KpiSnapshot.objects.filter(grain="month", scope_kind="company", key="csat").values_list(
+            "period_start", flat=True
+        )
+    )
+    assert {dt.date(2025, 4, 1), dt.date(2025, 5, 1), dt.date(2025, 6, 1)} <= months
+    company_keys = set(
+        KpiSnapshot.objects.filter(
+            grain="month", scope_kind="company", period_start=dt.date(2025, 5, 1)
+        ).values_list("key", flat=True)
+    )
+    assert company_keys == {kpi.key for kpi in kpis_all()}
+    assert "snapshots in" in output
+    again = seed("--if-empty")
+    assert "nothing done" in again and "exec     / demo" in again

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from synapse.demo.services import demo_firm_exists, demo_firm_seed
+from synapse.demo.services import demo_firm_exists, demo_firm_seed, demo_logins_present
+from synapse.kpis.snapshots import snapshots_backfill
 
 
 class Command(BaseCommand):
@@ -26,6 +27,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when any client exists"
+        )
+        parser.add_argument(
+            "--snapshots",
+            action="store_true",
+            help="also compute the KPI snapshots of the whole generated history",
         )
         parser.add_argument(
             "--allow-production",
@@ -54,6 +60,7 @@ class Command(BaseCommand):
         if demo_firm_exists():
             if options["if_empty"]:
                 self.stdout.write("seed_demo: the database already has data; nothing done.")
+                self.write_logins(demo_logins_present())
                 return
             raise CommandError(
                 "The database already has clients; seed_demo only fills an empty database "
@@ -70,9 +77,18 @@ class Command(BaseCommand):
         )
         for label, count in summary.counts.items():
             self.stdout.write(f"  {count:>7,} {label}")
+        if options["snapshots"]:
+            self.stdout.write("Computing KPI snapshots of the whole history ...")
+            outcome = snapshots_backfill(start=summary.start, end=summary.today)
+            self.stdout.write(f"  {outcome.snapshots:,} snapshots in {outcome.periods} periods")
         if summary.logins:
-            self.stdout.write("Demo logins:")
-            for username, password, what in summary.logins:
-                self.stdout.write(f"  {username:8} / {password}  ({what})")
+            self.write_logins(summary.logins)
         else:
             self.stdout.write("No demo logins were created (DEBUG is off).")
+
+    def write_logins(self, logins: list[tuple[str, str, str]]) -> None:
+        if not logins:
+            return
+        self.stdout.write("Demo logins:")
+        for username, password, what in logins:
+            self.stdout.write(f"  {username:8} / {password}  ({what})")
