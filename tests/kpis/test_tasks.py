@@ -53,3 +53,11 @@ def test_the_backfill_task_takes_iso_dates(firm):
         result = kpi_snapshots_backfill.delay("2025-02-01", "2025-02-28", ["csat"]).get()
     assert result["periods"] == 3
     assert set(KpiSnapshot.objects.values_list("key", flat=True)) == {"csat"}
+
+
+def test_every_beat_entry_names_a_registered_task(settings):
+    from synapse.celery import app as celery_app
+
+    celery_app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in celery_app.tasks, name
