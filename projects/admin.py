@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from projects.models import (
     Client,
@@ -74,7 +75,7 @@ class ClientContactAdmin(SynapseModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(SynapseModelAdmin):
+class ContractAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
     """Recurring managed-services contracts."""
 
     list_display = ("code", "name", "client", "monthly_fee", "start_date", "end_date")
@@ -120,7 +121,7 @@ class DowntimeInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(SynapseModelAdmin):
+class ProjectAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
     """Integration projects, with progress, expenses and downtime inline."""
 
     list_display = (

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from synapse.fields import FixedPointField, MoneyField
 from synapse.kpis.periods import local_midnight
@@ -66,6 +67,8 @@ class Contract(models.Model):
     start_date = models.DateField(db_index=True)
     end_date = models.DateField(null=True, blank=True, db_index=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["code"]
         constraints = [
@@ -110,6 +113,8 @@ class Project(models.Model):
     # so downtime can be clipped to the integration window in SQL on any database.
     window_start = models.DateTimeField(null=True, blank=True, editable=False)
     window_end = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]

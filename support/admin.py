@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from support.models import SlaPolicy, Ticket, TicketComment, TicketEvent, TicketPause
 from synapse.admin_tools import SynapseModelAdmin
@@ -78,7 +79,7 @@ class TicketCommentInline(admin.StackedInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(SynapseModelAdmin):
+class TicketAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
     """Support tickets; the SLA results are derived by the SLA clock and read-only."""
 
     list_display = (

@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 
 class Priority(models.TextChoices):
@@ -103,6 +104,8 @@ class Ticket(models.Model):
     resolution_met = models.BooleanField(null=True, editable=False)
     sla_decided_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     sla_met = models.BooleanField(null=True, editable=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-opened_at"]

@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from synapse.admin_tools import SynapseModelAdmin
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry, Timesheet
@@ -182,7 +183,7 @@ class TimeEntryAdminForm(forms.ModelForm):
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(SynapseModelAdmin):
+class TimeEntryAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
     """Time entries; cost, bill value and cost contract are derived and read-only.
 
     Entries of an approved week are read-only for everyone but superusers.

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from synapse.fields import HoursField, MoneyField
 
@@ -201,6 +202,8 @@ class TimeEntry(models.Model):
         editable=False,
         related_name="attributed_entries",
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-date", "employee"]

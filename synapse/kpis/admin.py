@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from synapse.admin_tools import ReadOnlyModelAdmin, SynapseModelAdmin
 from synapse.kpis.models import KpiAlert, KpiAlertState, KpiBand, KpiLock, KpiRun, KpiSnapshot
@@ -21,7 +22,7 @@ def kpi_label(key: str) -> str:
 
 
 @admin.register(KpiBand)
-class KpiBandAdmin(SynapseModelAdmin):
+class KpiBandAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
     """The benchmark band of each KPI; ``low``/``high`` are edited right in the list."""
 
     list_display = ("key", "label", "low", "high", "updated_at")

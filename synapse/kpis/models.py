@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 
 class KpiBand(models.Model):
@@ -16,6 +17,8 @@ class KpiBand(models.Model):
     low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["key"]
