@@ -3,7 +3,8 @@
 Every refresh is deferred with ``transaction.on_commit`` so it sees the committed
 rows, and writes with ``bulk_update``, which fires no signal: no recursion.
 A single ticket is refreshed in-process; a policy or holiday change, which can touch
-many tickets, goes to a Celery task (eager without a broker).
+many tickets, goes to a Celery task (eager without a broker; kept in the outbox and
+sent later when the broker is down, see ``synapse.outbox``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from support.models import SlaPolicy, Ticket, TicketPause
+from synapse.outbox.services import enqueue_or_keep
 from timesheets.models import Holiday
 
 
@@ -47,7 +49,9 @@ def policy_saved(sender: type, instance: SlaPolicy, raw: bool = False, **_: Any)
 
     if not raw:
         priority = instance.priority
-        transaction.on_commit(lambda: tickets_sla_refresh_priority.delay(priority), robust=True)
+        transaction.on_commit(
+            lambda: enqueue_or_keep(tickets_sla_refresh_priority, priority), robust=True
+        )
 
 
 @receiver(pre_save, sender=Holiday, dispatch_uid="support_holiday_moving_sla")
@@ -74,4 +78,6 @@ def holiday_changed(sender: type, instance: Holiday, raw: bool = False, **_: Any
         days.add(previous)
     for day in sorted(days):
         iso = day.isoformat()
-        transaction.on_commit(lambda iso=iso: tickets_sla_refresh_holiday.delay(iso), robust=True)
+        transaction.on_commit(
+            lambda iso=iso: enqueue_or_keep(tickets_sla_refresh_holiday, iso), robust=True
+        )

@@ -7,7 +7,8 @@ survey. A row created already completed or resolved is history being entered (ad
 imports) and sends nothing; bulk writes (``bulk_create``, ``update()``) fire no signal.
 
 The task is enqueued with ``transaction.on_commit`` so the worker sees the committed
-row, and ``robust=True`` so a broker that is down is logged and never fails the save.
+row, through ``synapse.outbox.enqueue_or_keep``: a broker that is down neither fails
+nor stalls the save, and the invitation is kept and sent once the broker is back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.dispatch import receiver
 
 from projects.models import Project
 from support.models import Ticket
+from synapse.outbox.services import enqueue_or_keep
 
 TICKET_DONE = (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)
 
@@ -54,7 +56,9 @@ def project_saved(sender: type, instance: Project, raw: bool = False, **_: Any) 
         return
     if instance.status == Project.Status.COMPLETED and previous != Project.Status.COMPLETED:
         project_id = instance.pk
-        transaction.on_commit(lambda: survey_invite_project.delay(project_id), robust=True)
+        transaction.on_commit(
+            lambda: enqueue_or_keep(survey_invite_project, project_id), robust=True
+        )
 
 
 @receiver(post_save, sender=Ticket, dispatch_uid="surveys_ticket_resolved")
@@ -67,4 +71,4 @@ def ticket_saved(sender: type, instance: Ticket, raw: bool = False, **_: Any) ->
         return
     if instance.status in TICKET_DONE and previous not in TICKET_DONE:
         ticket_id = instance.pk
-        transaction.on_commit(lambda: survey_invite_ticket.delay(ticket_id), robust=True)
+        transaction.on_commit(lambda: enqueue_or_keep(survey_invite_ticket, ticket_id), robust=True)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "synapse.accounts",
     "synapse.dashboards",
     "synapse.bench",
+    "synapse.outbox",
     "projects",
     "timesheets",
     "support",
@@ -192,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
     "support-sla-warnings": {
         "task": "support.tasks.tickets_sla_warn",
         "schedule": crontab(minute="*/5"),
+    },
+    # Send the tasks kept while the broker was down (synapse.outbox).
+    "outbox-flush": {
+        "task": "synapse.outbox.tasks.outbox_flush",
+        "schedule": crontab(minute="*"),
     },
 }
 

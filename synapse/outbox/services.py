@@ -1,0 +1,84 @@
+"""Enqueue Celery work without letting a broker outage fail or stall the caller."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from synapse.celery import app as celery_app
+from synapse.outbox.models import OutboxJob
+
+logger = logging.getLogger(__name__)
+
+
+def _send(task: Task, args: list[Any]) -> None:
+    """Hand ``task`` to the broker once, without kombu's publish retries.
+
+    The connection attempt is bounded by ``CELERY_BROKER_CONNECTION_TIMEOUT`` and the
+    transport's socket timeouts, so a request never hangs on a broker that is down.
+    """
+    task.apply_async(args=args, retry=False)
+
+
+def enqueue_or_keep(task: Task, *args: Any) -> bool:
+    """Send ``task(*args)`` to Celery; keep it in the outbox if the broker is unreachable.
+
+    Return True when the broker took it (or it ran eagerly: no broker configured),
+    False when it was kept as an ``OutboxJob`` for ``outbox_flush`` to send later.
+    Eager mode runs the task in-process, so its own errors propagate as with ``delay``.
+    """
+    if task.app.conf.task_always_eager:
+        task.apply_async(args=list(args))
+        return True
+    try:
+        _send(task, list(args))
+    except Exception as error:  # noqa: BLE001 - any broker failure: keep the job
+        OutboxJob.objects.create(
+            task_name=task.name,
+            args=list(args),
+            created_at=timezone.now(),
+            attempts=1,
+            last_error=f"{type(error).__name__}: {error}"[:500],
+        )
+        logger.warning("Broker unreachable: kept %s%s in the outbox", task.name, args)
+        return False
+    return True
+
+
+def outbox_flush(*, limit: int = 500) -> int:
+    """Send the kept jobs, oldest first; return how many were handed to the broker.
+
+    Each job is claimed with a compare-and-set on ``sent_at`` (two flushes at once send
+    it once); a failed send un-claims it, counts the attempt, and stops the flush (the
+    broker is still down: the next run tries again).
+    """
+    sent = 0
+    pending = OutboxJob.objects.filter(sent_at__isnull=True).order_by("pk")
+    for job in list(pending[:limit]):
+        claimed = OutboxJob.objects.filter(pk=job.pk, sent_at__isnull=True).update(
+            sent_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        try:
+            task = celery_app.tasks[job.task_name]
+            if task.app.conf.task_always_eager:
+                task.apply_async(args=job.args)
+            else:
+                _send(task, job.args)
+        except Exception as error:  # noqa: BLE001 - keep it for the next run
+            with transaction.atomic():
+                OutboxJob.objects.filter(pk=job.pk).update(
+                    sent_at=None,
+                    attempts=F("attempts") + 1,
+                    last_error=f"{type(error).__name__}: {error}"[:500],
+                )
+            logger.warning("Outbox flush stopped: %s could not be sent", job)
+            break
+        sent += 1
+    return sent
