@@ -16,9 +16,14 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Return a headless Chromium (session-wide)."""
+    """Return a headless Chromium, one per test module.
+
+    Module-scoped, not session-wide: Playwright's sync API keeps an event loop running
+    while it is open, and a test module that starts its own ``sync_playwright()``
+    cannot do so inside another one's loop.
+    """
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"Chromium is missing at {CHROMIUM}: .ci/run installs it in CI")
