@@ -319,7 +319,12 @@ def tickets_for_list(
     if priority:
         tickets = tickets.filter(priority=priority)
     if view == "mine":
-        tickets = tickets.filter(assignee=_employee(user), status__in=OPEN_STATUSES)
+        employee = _employee(user)
+        tickets = (
+            tickets.filter(assignee=employee, status__in=OPEN_STATUSES)
+            if employee is not None
+            else tickets.none()
+        )
     elif view == "unassigned":
         tickets = tickets.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
     elif view == "waiting":

@@ -6,46 +6,16 @@ Opens a ticket (the contract list narrows to the chosen client over HTMX), answe
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from support.models import Ticket, TicketPause
 from tests.factories import ClientFactory, ContractFactory, EmployeeFactory, UserFactory
 
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = os.environ.get("SYNAPSE_CHROMIUM", "/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    # Skipped only outside CI: in CI a missing browser fails the test.
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and not os.environ.get("CI"),
-        reason=f"Chromium not installed at {CHROMIUM}",
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def page(live_server):
-    """Return a page of a headless Chromium whose relative URLs hit the live server."""
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
-    # makes between page actions are plain synchronous ones.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(base_url=live_server.url)
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
-
-
-def test_staff_open_answer_pause_and_resolve_a_ticket(page):
+def test_staff_open_answer_pause_and_resolve_a_ticket(browser_page):
+    page = browser_page
     user = UserFactory(username="sam", first_name="Sam", last_name="Staff")
     user.set_password("s3cret-pass")
     user.save()
