@@ -581,7 +581,8 @@ class FirmGenerator:
         rng = self.rng
         target = self.scale.responses
         invitations_wanted = round(target / 0.4)
-        step = max(1, len(resolved) // max(1, invitations_wanted))
+        share = min(1.0, invitations_wanted / max(1, len(resolved)))
+        picked = [resolved[int(k / share)] for k in range(int(len(resolved) * share))]
         invitations, responses = [], []
         number = 0
 
@@ -595,7 +596,7 @@ class FirmGenerator:
         cutoff = local_midnight(self.end + dt.timedelta(days=1))
         plans: list[tuple[str, int, int | None, int | None, dt.datetime]] = [
             ("csat", client, None, ticket, at + dt.timedelta(hours=1))
-            for ticket, client, _, at in resolved[::step]
+            for ticket, client, _, at in picked
         ]
         for project in self.projects:
             if project.status == "completed":

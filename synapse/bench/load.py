@@ -126,9 +126,25 @@ def open_loop(
     with lock:
         closed.set()
         result.lost = total - len(result.samples)
-    pool.shutdown(wait=False, cancel_futures=True)
+    # Let the requests already sent finish, so the next measurement starts idle.
+    pool.shutdown(wait=True, cancel_futures=True)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def warm_up(port: int, pages: Sequence[tuple[str, str]], *, cookie: str, clients: int) -> int:
+    """Request every page ``clients`` times over, ``clients`` at a time, so that every
+    worker has loaded its code, templates and connections; return the non-200 count."""
+
+    def one(path: str) -> int:
+        try:
+            return _get(port, path, cookie, 60)
+        except OSError:
+            return 0
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        paths = [path for _ in range(clients) for _, path in pages]
+        return sum(1 for status in pool.map(one, paths) if status != 200)
 
 
 def saturation(

@@ -26,7 +26,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from synapse.bench import floor
 from synapse.bench.generator import BENCH_EXECUTIVE, FirmGenerator
-from synapse.bench.load import Gunicorn, open_loop, saturation
+from synapse.bench.load import Gunicorn, open_loop, saturation, warm_up
 from synapse.bench.scales import Scale
 from synapse.kpis.periods import Period, local_midnight
 from synapse.kpis.snapshots import backfill_periods
@@ -201,7 +201,8 @@ def measure_load(scale: Scale, figures: Figures, say: Say, *, workers: int) -> N
     connection.close()
     wanted = pages(scale)
     with Gunicorn(workers=workers, base_dir=BASE_DIR, env=env) as server:
-        saturation(server.port, wanted, cookie=cookie, clients=workers, seconds=1.0)  # warm up
+        if warm_up(server.port, wanted, cookie=cookie, clients=workers):
+            raise RuntimeError("a page did not answer 200 under gunicorn")
         result = open_loop(
             server.port, wanted, cookie=cookie, rate=RATE, seconds=scale.load_seconds
         )

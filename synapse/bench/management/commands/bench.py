@@ -50,6 +50,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reuse", action="store_true", help="the database already holds this scale's firm"
         )
+        parser.add_argument(
+            "--resume-import",
+            action="store_true",
+            help="the firm is written and its CSV too: start from the import",
+        )
         parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
         parser.add_argument("--skip-load", action="store_true", help="no gunicorn load test")
         # Internal: the child processes the benchmark measures one at a time.
@@ -69,7 +74,13 @@ class Command(BaseCommand):
         figures = measure.Figures()
         figures["scale"] = scale.name
         figures["database"] = connection.vendor
-        if not options["reuse"]:
+        if options["resume_import"]:
+            folder = measure.data_dir(scale)
+            with (folder / "time_entries.csv").open(encoding="utf-8") as handle:
+                figures["time_entries"] = sum(1 for _ in handle) - 1
+            say("Importing the time entries through import_data")
+            measure.measure_import(folder, figures, say)
+        elif not options["reuse"]:
             if Client.objects.exists():
                 if not options["reset"]:
                     raise CommandError(
