@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.models import Ticket, TicketPause
+from support.models import SlaPolicy, Ticket, TicketPause
 from tests.factories import ClientFactory, ContractFactory, EmployeeFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,6 +16,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_staff_open_answer_pause_and_resolve_a_ticket(browser_page):
     page = browser_page
+    # A transactional test flushes the tables, the migrated default policies with them.
+    SlaPolicy.objects.get_or_create(
+        priority="P1", defaults={"respond_minutes": 60, "resolve_minutes": 240, "calendar": "24x7"}
+    )
     user = UserFactory(username="sam", first_name="Sam", last_name="Staff")
     user.set_password("s3cret-pass")
     user.save()
