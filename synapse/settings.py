@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,7 +41,8 @@ if SECRET_KEY_MISSING:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site requires a second factor (synapse.security.admin.SynapseAdminSite).
+    "synapse.security.apps.SynapseAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +57,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "synapse.security",
     # Audit: who changed what, when (projects, contracts, time entries, tickets, KPI bands).
     "simple_history",
     "synapse.kpis",
@@ -77,11 +84,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "synapse.security.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Records the signed-in user on history rows written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "synapse.urls"
@@ -126,6 +138,83 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Security: the deployment checklist, browser protections and accounts (README "Security").
+# https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+# Axes first: it refuses locked-out logins before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "synapse.security.backends.ModelBackend",
+]
+# HTTPS: redirect plain HTTP (off under pytest, whose client speaks HTTP), and behind a
+# TLS-terminating proxy trust its scheme header, e.g. DJANGO_SECURE_PROXY_SSL_HEADER=
+# X-Forwarded-Proto (the proxy must overwrite that header on every request).
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG and not TESTING)
+_proxy_header = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_header:
+    _name, _, _value = _proxy_header.partition("=")
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _name.strip().upper().replace("-", "_"),
+        _value.strip() or "https",
+    )
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600))
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Pages send the CSRF token in forms and in <body hx-headers>; no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4): scripts and styles only from this site's own
+# files, no inline scripts or event handlers; htmx's indicator style is turned off in
+# base.html (htmx-config) and Chart.js sizes its canvas through the CSSOM, which CSP allows.
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Sessions: signed out after SYNAPSE_SESSION_IDLE_MINUTES without a request and, whatever
+# the activity, SYNAPSE_SESSION_MAX_HOURS after signing in (OWASP ASVS 3.3.2: 30 minutes
+# and 12 hours); enforced by synapse.security.middleware.SessionLifetimeMiddleware.
+SYNAPSE_SESSION_IDLE_MINUTES = int(os.environ.get("SYNAPSE_SESSION_IDLE_MINUTES", "30"))
+SYNAPSE_SESSION_MAX_HOURS = int(os.environ.get("SYNAPSE_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = SYNAPSE_SESSION_MAX_HOURS * 3600
+# Login throttling (django-axes): 10 consecutive failures lock out the account (whatever
+# the address) and, counted apart, the address (whatever the account) for 30 minutes.
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AXES_FAILURE_LIMIT = int(os.environ.get("SYNAPSE_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SYNAPSE_LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success does not clear the counters: axes would clear every counter of the address
+# too, so one good login of one's own would reset the guesses against someone else's.
+AXES_RESET_ON_SUCCESS = False
+# Behind SYNAPSE_PROXY_COUNT reverse proxies the client address is read from
+# X-Forwarded-For (synapse.security.backends.client_ip_address), not the proxy's address.
+SYNAPSE_PROXY_COUNT = int(os.environ.get("SYNAPSE_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "synapse.security.backends.client_ip_address"
+# Lockouts are listed and cleared with manage.py axes_list_attempts / axes_reset_username
+# (the admin pages of axes are off until the admin tests' fixture has rows of them).
+AXES_ENABLE_ADMIN = False
+AXES_LOCKOUT_CALLABLE = "synapse.security.views.lockout"
+# Second factor (django-otp, TOTP) for the Django admin: on in production, off in debug
+# mode (the demo) and under pytest unless a test turns it on.
+SYNAPSE_ADMIN_REQUIRE_OTP = env_bool("SYNAPSE_ADMIN_REQUIRE_OTP", not DEBUG and not TESTING)
+OTP_TOTP_ISSUER = os.environ.get("SYNAPSE_OTP_ISSUER", "Synapse")
 
 LANGUAGE_CODE = "en-us"
 # The firm's time zone: periods and business hours are read in it (kpis.md "Period").
