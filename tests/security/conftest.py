@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import browser_page, chromium  # noqa: F401 (fixtures)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
