@@ -244,6 +244,16 @@ NO_CONTRACT = KpiResult(None, reason="no contract active on the opening or closi
 # --- Compute functions -----------------------------------------------------------------
 
 
+def months_counted(ctx: KpiContext) -> int:
+    """Return the calendar months touched by the part of the period counted, start → end.
+
+    kpis.md "As of": a period that has not ended yet is the part of it up to now, so a
+    quarter reported on 14 February is a two-month period (January and February).
+    """
+    start, end = ctx.start, ctx.end
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
 def _client_retention(ctx: KpiContext) -> dict[Scope, KpiResult]:
     counts = _clients(ctx)
     return {COMPANY: client_retention(at_start=counts.at_start, retained=counts.retained)}
@@ -253,7 +263,7 @@ def _logo_churn_rate(ctx: KpiContext) -> dict[Scope, KpiResult]:
     counts = _clients(ctx)
     return {
         COMPANY: logo_churn_rate(
-            at_start=counts.at_start, retained=counts.retained, months=ctx.period.months
+            at_start=counts.at_start, retained=counts.retained, months=months_counted(ctx)
         )
     }
 
@@ -330,7 +340,7 @@ def _clv(ctx: KpiContext) -> KpiResult:
         revenue=services.revenue, cost=services.cost, contracts=services.contracts
     ).value
     churn = logo_churn_rate(
-        at_start=counts.at_start, retained=counts.retained, months=ctx.period.months
+        at_start=counts.at_start, retained=counts.retained, months=months_counted(ctx)
     ).value
     return customer_lifetime_value(
         arpa=arpa(closing_mrr=movements.closing, paying_clients=movements.clients_closing),
@@ -499,7 +509,8 @@ register(
         compute=_logo_churn_rate,
         definition=(
             "(Clients active on the first day − those still active on the last) / clients "
-            "active on the first day × 100, divided by the calendar months in the period."
+            "active on the first day × 100, divided by the calendar months in the period "
+            "(up to today for a running period)."
         ),
     )
 )
