@@ -246,6 +246,9 @@ def time_entry_save_cell(
         raise CellConflict("Someone else changed this cell just now. Reload the week.")
     if hours:
         time_entries_recost(TimeEntry.objects.filter(pk=entry.pk))
+        # The compare-and-set UPDATE writes no audit row by itself: record this edit (who,
+        # when, what) as a save would. A delete above is recorded by its signal.
+        TimeEntry.history.bulk_history_create([TimeEntry.objects.get(pk=entry.pk)], update=True)
     return CellSaved(hours=hours or None, changed=True)
 
 

@@ -150,3 +150,30 @@ def test_bulk_writes_are_not_audited():
     project = _project()
     Project.objects.filter(pk=project.pk).update(budget=Decimal("1.00"))
     assert project.history.count() == 1
+
+
+def test_hours_changed_in_the_timesheet_grid_are_recorded_with_the_employee():
+    """The grid writes hours with a compare-and-set UPDATE; the edit is still audited."""
+    from timesheets.selectors import RowKey
+
+    ada = EmployeeFactory(
+        user__username="ada-grid", role="staff", employed_from=dt.date(2024, 1, 1)
+    )
+    project = ProjectFactory(code="PRJ-GRID")
+    row = RowKey(project.pk, None, None, "delivery", True).token
+    grid = Client()
+    grid.force_login(ada.user)
+    url = reverse("timesheets:cell")
+    day = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
+    for hours, seen in (("4", ""), ("6.5", "4.00"), ("", "6.50")):
+        response = grid.post(
+            url, {"row": row, "day": day.isoformat(), "hours": hours, "seen": seen}
+        )
+        assert response.status_code in (200, 302)
+
+    history = TimeEntry.history.filter(employee=ada).order_by("history_id")
+    assert [(h.history_type, h.hours, h.history_user.username) for h in history] == [
+        ("+", Decimal("4.00"), "ada-grid"),
+        ("~", Decimal("6.50"), "ada-grid"),
+        ("-", Decimal("6.50"), "ada-grid"),
+    ]
