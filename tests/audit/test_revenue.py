@@ -7,9 +7,17 @@ from decimal import Decimal
 
 import pytest
 
+from projects.models import Project
 from synapse.kpis.engine import kpis_compute
-from synapse.kpis.periods import COMPANY, Period
-from tests.factories import ClientFactory, ContractFactory
+from synapse.kpis.periods import COMPANY, Period, Scope
+from tests.factories import (
+    ClientFactory,
+    ContractFactory,
+    EmployeeFactory,
+    ProjectFactory,
+    TicketFactory,
+    TimeEntryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +70,37 @@ def test_clv_of_a_running_quarter_uses_the_monthly_churn_up_to_now():
     ]
 
     assert clv.value == D(10000)
+
+
+def test_managed_services_cost_follows_project_then_contract_then_the_tickets_contract():
+    # data-exchange.md: a time entry's cost goes to its project if set, else its contract,
+    # else its ticket's contract, else it is internal overhead.
+    a, b = ClientFactory(code="A"), ClientFactory(code="B")
+    contract_a = ContractFactory(client=a, monthly_fee=D(3000), start_date=dt.date(2025, 1, 1))
+    contract_b = ContractFactory(client=b, monthly_fee=D(2800), start_date=dt.date(2025, 1, 1))
+    project = ProjectFactory(client=a, status=Project.Status.ACTIVE)
+    ticket_b = TicketFactory(
+        client=b, contract=contract_b, opened_at=dt.datetime(2025, 2, 3, tzinfo=dt.UTC)
+    )
+    person = EmployeeFactory(rates=(D(50), D(100)))
+    day = dt.date(2025, 2, 4)
+    TimeEntryFactory(employee=person, date=day, hours=D(1), project=project, contract=contract_a)
+    TimeEntryFactory(employee=person, date=day, hours=D(2), contract=contract_a, ticket=ticket_b)
+    TimeEntryFactory(employee=person, date=day, hours=D(3), ticket=ticket_b)
+    TimeEntryFactory(employee=person, date=day, hours=D(4))  # internal overhead
+    after = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    feb = Period.month(2025, 2)
+
+    company = kpis_compute(period=feb, as_of=after, keys=["managed_services_gross_margin"])
+    client_a = kpis_compute(
+        period=feb, scope=Scope("client", "A"), as_of=after, keys=["managed_services_gross_margin"]
+    )
+    client_b = kpis_compute(
+        period=feb, scope=Scope("client", "B"), as_of=after, keys=["managed_services_gross_margin"]
+    )
+
+    # Revenue 3,000 + 2,800; cost A = 2 h × 50 = 100, B = 3 h × 50 = 150.
+    margin = company["managed_services_gross_margin"].result
+    assert (margin.numerator, margin.denominator) == (D(5550), D(5800))
+    assert client_a["managed_services_gross_margin"].value == D(2900) / D(3000) * 100
+    assert client_b["managed_services_gross_margin"].value == D(2650) / D(2800) * 100
