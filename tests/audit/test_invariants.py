@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from synapse.demo.clock import at_local
-from synapse.kpis.engine import kpis_compute_all_scopes
+from synapse.kpis.engine import kpis_compute, kpis_compute_all_scopes
 from synapse.kpis.periods import Period
 from tests.demo.test_seed_demo import TODAY, seed
 
@@ -58,3 +58,20 @@ def test_every_value_of_the_demo_firm_is_its_numerator_over_its_denominator():
     # 18 June at noon: June is a running period.
     checked = _check_values(periods, at_local(TODAY, 12))
     assert len(checked) >= 25, sorted(checked)
+
+
+def test_one_scope_at_a_time_gives_the_same_values_as_all_scopes_at_once():
+    # kpi_report computes one scope (narrowed queries); snapshots compute every scope at
+    # once. The two must agree exactly, value, numerator, denominator and sample size.
+    seed()
+    as_of = at_local(TODAY, 12)
+    for period in (Period.quarter(2025, 2), Period.month(2025, 6)):
+        every = kpis_compute_all_scopes(period=period, as_of=as_of)
+        by_scope: dict = {}
+        for found in every:
+            by_scope.setdefault(found.scope, {})[found.kpi.key] = found.result
+        assert len(by_scope) > 10
+        for scope, results in by_scope.items():
+            alone = kpis_compute(period=period, scope=scope, as_of=as_of, keys=list(results))
+            for key, result in results.items():
+                assert alone[key].result == result, (period, scope, key)
