@@ -150,27 +150,18 @@ def _delivery(period: Period, as_of: dt.datetime) -> int:
         a=f"{v['greatest']}(d.started_at, p.window_start)",
         b=f"{v['least']}(d.ended_at, p.window_end)",
     )
+    # Correlated sums per project: each one an index range scan on (project_id, date).
     closed = _rows(
-        "WITH closed AS (SELECT p.id, p.code, c.code AS client, p.status, p.billing, p.revenue, "
-        "  p.budget, p.requirements_met, p.planned_start, p.planned_end, p.actual_start, "
-        "  p.actual_end, p.window_start, p.window_end "
-        "  FROM projects_project p JOIN projects_client c ON c.id = p.client_id "
-        "  WHERE p.status IN ('completed', 'cancelled') "
-        "  AND p.actual_end >= %s AND p.actual_end <= %s) "
-        "SELECT closed.code, closed.client, closed.status, closed.billing, closed.revenue, "
-        "  closed.budget, closed.requirements_met, closed.planned_start, closed.planned_end, "
-        "  closed.actual_start, closed.actual_end, te.cost, te.bill, x.amount, dt.hours "
-        "FROM closed "
-        "LEFT JOIN (SELECT project_id, SUM(cost) AS cost, SUM(bill_value) AS bill "
-        "  FROM timesheets_timeentry WHERE project_id IN (SELECT id FROM closed) "
-        "  GROUP BY project_id) te ON te.project_id = closed.id "
-        "LEFT JOIN (SELECT project_id, SUM(amount) AS amount FROM projects_projectexpense "
-        "  WHERE project_id IN (SELECT id FROM closed) GROUP BY project_id) x "
-        "  ON x.project_id = closed.id "
-        f"LEFT JOIN (SELECT d.project_id, SUM({clipped}) AS hours FROM projects_downtime d "
-        "  JOIN closed p ON p.id = d.project_id "
-        "  WHERE d.started_at < p.window_end AND d.ended_at > p.window_start "
-        "  GROUP BY d.project_id) dt ON dt.project_id = closed.id",
+        "SELECT p.code, c.code, p.status, p.billing, p.revenue, p.budget, p.requirements_met, "
+        "  p.planned_start, p.planned_end, p.actual_start, p.actual_end, "
+        "  (SELECT SUM(t.cost) FROM timesheets_timeentry t WHERE t.project_id = p.id), "
+        "  (SELECT SUM(t.bill_value) FROM timesheets_timeentry t WHERE t.project_id = p.id), "
+        "  (SELECT SUM(x.amount) FROM projects_projectexpense x WHERE x.project_id = p.id), "
+        f"  (SELECT SUM({clipped}) FROM projects_downtime d WHERE d.project_id = p.id "
+        "   AND d.started_at < p.window_end AND d.ended_at > p.window_start) "
+        "FROM projects_project p JOIN projects_client c ON c.id = p.client_id "
+        "WHERE p.status IN ('completed', 'cancelled') AND p.actual_end >= %s "
+        "AND p.actual_end <= %s",
         [start, end],
     )
     totals: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
@@ -188,13 +179,11 @@ def _delivery(period: Period, as_of: dt.datetime) -> int:
         "SELECT p.code, c.code, p.budget, "
         "  (SELECT g.percent_complete FROM projects_projectprogress g "
         "   WHERE g.project_id = p.id AND g.date <= %s ORDER BY g.date DESC LIMIT 1), "
-        "  te.cost, x.amount "
+        "  (SELECT SUM(t.cost) FROM timesheets_timeentry t "
+        "   WHERE t.project_id = p.id AND t.date <= %s), "
+        "  (SELECT SUM(x.amount) FROM projects_projectexpense x "
+        "   WHERE x.project_id = p.id AND x.date <= %s) "
         "FROM projects_project p JOIN projects_client c ON c.id = p.client_id "
-        "LEFT JOIN (SELECT project_id, SUM(cost) AS cost FROM timesheets_timeentry "
-        "  WHERE project_id IS NOT NULL AND date <= %s GROUP BY project_id) te "
-        "  ON te.project_id = p.id "
-        "LEFT JOIN (SELECT project_id, SUM(amount) AS amount FROM projects_projectexpense "
-        "  WHERE date <= %s GROUP BY project_id) x ON x.project_id = p.id "
         "WHERE p.actual_start <= %s AND NOT (p.status IN ('completed', 'cancelled') "
         "  AND p.actual_end IS NOT NULL AND p.actual_end <= %s)",
         [end, end, end, end, end],

@@ -65,7 +65,9 @@ def free_port() -> int:
 def _get(port: int, path: str, cookie: str, timeout: float) -> int:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        conn.request("GET", path, headers={"Cookie": cookie, "Host": HOST})
+        # As behind the TLS-terminating proxy of a deployment (DJANGO_SECURE_PROXY_SSL_HEADER).
+        headers = {"Cookie": cookie, "Host": HOST, "X-Forwarded-Proto": "https"}
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         response.read()
         return response.status
