@@ -25,6 +25,9 @@ class TicketSerializer(SynapseModelSerializer):
     """A support ticket, addressed by ``ref``; references are codes and a username.
 
     The SLA fields are derived by the SLA clock after each change (read-only).
+    A new ticket is saved as sent (history can be imported); on an existing ticket a
+    new ``status`` goes through the desk's rules (``support.api.services``), based on
+    the optional ``version`` (optimistic concurrency; a stale one is a 409).
     Staff may assign a ticket to themselves or leave it unassigned; managers to
     themselves or their team.
     """
@@ -63,9 +66,24 @@ class TicketSerializer(SynapseModelSerializer):
             "escalated",
             "first_contact_resolved",
             "reopened_count",
+            "version",
             *SLA_FIELDS,
         )
         read_only_fields = SLA_FIELDS
+        extra_kwargs = {
+            "status": {
+                "help_text": "On a new ticket, any status (to import history). On an "
+                "existing one, a move the ticket desk allows (new → in progress, waiting "
+                "or resolved; in progress ↔ waiting; → resolved; resolved → closed; "
+                "resolved or closed → in progress reopens); others are a 400."
+            },
+            "version": {
+                "help_text": "Goes up with every change. Optional on a change: send the "
+                "version you read and the change is refused (409) if someone saved the "
+                "ticket since; without it, the change is based on the ticket as the "
+                "request read it. Ignored on a new ticket."
+            },
+        }
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

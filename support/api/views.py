@@ -2,8 +2,10 @@
 
 Staff work on tickets assigned to them or unassigned, managers also their team's;
 executives read every ticket and change none; superusers do everything. A ticket
-you may not see is a 404. Every change of status through the API adds a status
-event; the SLA outcome is recomputed after each change.
+you may not see is a 404. A new ticket is saved as sent (history can be imported);
+a change of status on an existing ticket follows the ticket desk's rules
+(``support.services.ticket_transition``) and adds a status event; the SLA outcome is
+recomputed after each change.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from django.db.models import QuerySet
 from rest_framework.serializers import BaseSerializer
 
 from support.api import filters, serializers
-from support.api.services import ticket_save_recording_status
+from support.api.services import ticket_api_create, ticket_api_update
 from support.models import Ticket, TicketEvent, TicketPause
 from synapse.api.permissions import TicketPermission, tickets_visible_q
 from synapse.api.viewsets import SynapseModelViewSet, SynapseReadOnlyViewSet, documented
@@ -48,10 +50,10 @@ class TicketViewSet(SynapseModelViewSet):
         return _scoped(tickets, self.request.user)
 
     def perform_create(self, serializer: BaseSerializer) -> None:
-        ticket_save_recording_status(serializer=serializer, by=self.request.user)
+        ticket_api_create(serializer=serializer, by=self.request.user)
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        ticket_save_recording_status(serializer=serializer, by=self.request.user)
+        ticket_api_update(serializer=serializer, by=self.request.user)
 
 
 @documented("ticket pause", "ticket pauses", writes=ACCESS)
