@@ -75,16 +75,23 @@ MATRIX: list[Row] = [
     Row("/accounts/login/", (200, 302, 302, 302, 302), (200, 302, 302, 302, 302)),
     Row("/accounts/logout/", NOT_ALLOWED, (302, 302, 302, 302, 302)),
     Row("/accounts/no-role/", (302, 403, 403, 403, 403), (302, 403, 403, 403, 403)),
+    # Password reset: public pages (a signed-in user may use them too). An empty POST to
+    # the request form comes back with its errors; a link with a bad uid/token shows the
+    # "invalid link" page for either method; the two notice pages only take GET.
+    Row("/accounts/password-reset/", PUBLIC_PAGE, PUBLIC_PAGE),
+    Row("/accounts/password-reset/sent/", PUBLIC_PAGE, NOT_ALLOWED),
+    Row("/accounts/password-reset/MQ/not-a-token/", PUBLIC_PAGE, PUBLIC_PAGE),
+    Row("/accounts/password-reset/done/", PUBLIC_PAGE, NOT_ALLOWED),
     # Admin: superusers only (employees are not ``is_staff`` unless an admin says so).
     Row("/admin/", ADMIN_ONLY, ADMIN_ONLY),
     Row("/admin/surveys/surveyresponse/", ADMIN_ONLY, ADMIN_ONLY),
     Row("/admin/support/ticket/{ticket_mine}/change/", ADMIN_ONLY, ADMIN_ONLY),
-    # Executive dashboard.
-    Row("/dashboard/", EXECUTIVE_PAGE, EXECUTIVE_PAGE),
-    Row("/dashboard/kpi/csat/", EXECUTIVE_PAGE, EXECUTIVE_PAGE),
-    Row("/dashboard/client/{client_code}/", EXECUTIVE_PAGE, EXECUTIVE_PAGE),
-    Row("/dashboard/project/{project_code}/", EXECUTIVE_PAGE, EXECUTIVE_PAGE),
-    Row("/dashboard/employee/{staff_username}/", EXECUTIVE_PAGE, EXECUTIVE_PAGE),
+    # Executive dashboard: read-only pages (``require_safe``), so a POST is a 405 for anyone.
+    Row("/dashboard/", EXECUTIVE_PAGE, NOT_ALLOWED),
+    Row("/dashboard/kpi/csat/", EXECUTIVE_PAGE, NOT_ALLOWED),
+    Row("/dashboard/client/{client_code}/", EXECUTIVE_PAGE, NOT_ALLOWED),
+    Row("/dashboard/project/{project_code}/", EXECUTIVE_PAGE, NOT_ALLOWED),
+    Row("/dashboard/employee/{staff_username}/", EXECUTIVE_PAGE, NOT_ALLOWED),
     # Timesheets: everyone with a role logs their own week (staff opening their own sheet
     # go to their week); managers approve their team's; executives read every week and
     # approve none; staff see no one else's week.

@@ -1,6 +1,7 @@
 """Executive pages: the KPI dashboard, a page per KPI, and client/project/employee health.
 
-Plain function views: parse the query, call the selectors, render. A normal request
+Plain function views: parse the query, call the selectors, render. They only read, so
+they answer GET and HEAD (``require_safe``: any other method is a 405). A normal request
 gets the full page; an HTMX request gets the named partial of the same template.
 """
 
@@ -10,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from projects.models import Client, Project
@@ -101,6 +103,7 @@ def _figures_as_of(cards: list[selectors.Card]) -> dict:
     }
 
 
+@require_safe
 @role_required(EXECUTIVE)
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -131,6 +134,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, _template(request, "dashboards/dashboard.html", "kpi-cards"), context)
 
 
+@require_safe
 @role_required(EXECUTIVE)
 @vary_on_headers("HX-Request")
 def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
@@ -206,6 +210,7 @@ def _health_context(
     }
 
 
+@require_safe
 @role_required(EXECUTIVE)
 @vary_on_headers("HX-Request")
 def client_health(request: HttpRequest, code: str) -> HttpResponse:
@@ -221,6 +226,7 @@ def client_health(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, _template(request, "dashboards/health.html", "health"), context)
 
 
+@require_safe
 @role_required(EXECUTIVE)
 @vary_on_headers("HX-Request")
 def project_health(request: HttpRequest, code: str) -> HttpResponse:
@@ -238,6 +244,7 @@ def project_health(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, _template(request, "dashboards/health.html", "health"), context)
 
 
+@require_safe
 @role_required(EXECUTIVE)
 @vary_on_headers("HX-Request")
 def employee_health(request: HttpRequest, username: str) -> HttpResponse:
