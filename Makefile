@@ -36,12 +36,13 @@ test: lint
 
 # The same suite on PostgreSQL with Redis as broker; the tests marked ``services`` start
 # a real ``celery -A synapse worker`` on the test database (.ci/run starts both servers).
+# The browser tests already ran in ``make test``.
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/synapse_ci
 SERVICES_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 test-services: venv
 	DATABASE_URL=$(SERVICES_DATABASE_URL) CELERY_BROKER_URL=$(SERVICES_BROKER_URL) \
-		$(BIN)/pytest -p no:cacheprovider
+		$(BIN)/pytest -p no:cacheprovider -m "not browser"
 
 # Scale benchmark (issue 7, docs/performance.md): SCALE=small|medium|large on DATABASE_URL.
 # Use a scratch database: --reset flushes it first.
