@@ -38,6 +38,10 @@ class TicketFilterForm(forms.Form):
         }
 
 
+#: The largest primary key (a signed 64-bit ``BigAutoField``).
+MAX_ID = 2**63 - 1
+
+
 class TicketForm(forms.Form):
     """Open or edit a ticket: client, its contract or project, priority, subject, text.
 
@@ -83,7 +87,9 @@ class TicketForm(forms.Form):
         value = self.data.get("client") if self.is_bound else self.initial.get("client")
         if isinstance(value, Client):
             return str(value.pk)
-        return str(value) if value and str(value).isdigit() else None
+        text = str(value) if value else ""
+        # A number past the id column's range would overflow the query (SQLite): no id.
+        return text if text.isdigit() and int(text) <= MAX_ID else None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -243,3 +243,14 @@ def test_a_file_that_is_not_utf8_is_one_clear_error():
     assert refused.value.returncode == 1
     assert "clients.csv" in err.getvalue()
     assert "UTF-8" in err.getvalue()
+
+
+def test_a_client_id_past_the_id_range_is_an_invalid_choice_not_a_crash(staff):
+    """Found by the fuzz pass: the ticket form narrowed its choices with any digit string,
+    and a number past 64 bits overflowed the query (SQLite) into a server error."""
+    response = staff.post(
+        reverse("support:ticket_create"),
+        {"client": "99999999999999999999999999", "priority": "P1", "subject": "Overflow"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
