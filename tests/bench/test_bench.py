@@ -16,6 +16,7 @@ from django.db.models import Sum
 
 from projects.models import Client, Project
 from support.models import Ticket
+from support.services import tickets_sla_refresh
 from surveys.models import SurveyResponse
 from synapse.bench import floor
 from synapse.bench.generator import FirmGenerator
@@ -57,10 +58,14 @@ def test_tiny_firm_generates_imports_and_recomputes(tmp_path: Path) -> None:
     assert Ticket.objects.count() == TINY.tickets == 200
     assert Project.objects.count() == TINY.projects == 4
     assert SurveyResponse.objects.exists()
-    # Every resolved ticket got its SLA outcome from the SLA clock.
+    # Every resolved ticket got its SLA outcome from the SLA clock, exactly what the
+    # support service stores: refreshing them all changes nothing.
     assert not Ticket.objects.filter(
         resolved_at__isnull=False, sla_decided_at__isnull=True
     ).exists()
+    assert Ticket.objects.filter(sla_met=False).exists()
+    moment = local_midnight(TINY.end + dt.timedelta(days=1))
+    assert tickets_sla_refresh(Ticket.objects.all(), now=moment) == 0
 
     with (tmp_path / "time_entries.csv").open(newline="") as handle:
         lines = list(csv.DictReader(handle))
