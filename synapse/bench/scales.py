@@ -53,7 +53,7 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale("small", people=20, years=1, load_seconds=10, saturation_seconds=4),
+    "small": Scale("small", people=20, years=1, load_seconds=8, saturation_seconds=3),
     "medium": Scale("medium", people=60, years=3, load_seconds=20, saturation_seconds=6),
     "large": Scale("large", people=200, years=5),
 }
