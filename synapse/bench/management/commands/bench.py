@@ -108,10 +108,10 @@ class Command(BaseCommand):
             measure.measure_load(scale, figures, say, workers=options["workers"])
         figures["total_s"] = round(time.perf_counter() - began, 1)
         self._save(scale.name, figures.values)
-        other = "large" if scale.name != "large" else "small"
-        name = f"dashboard_queries_{other}"
-        if name not in figures.values:
-            figures[name] = self._saved(other).get(name, "n/a")
+        for other in ("small", "large"):
+            name = f"dashboard_queries_{other}"
+            if name not in figures.values:
+                figures[name] = self._saved(other).get(name, "n/a")
         self._print(figures.values)
 
     def _phase(self, options: dict[str, Any]) -> dict[str, object]:
