@@ -44,9 +44,11 @@ test-services: venv
 	DATABASE_URL=$(SERVICES_DATABASE_URL) CELERY_BROKER_URL=$(SERVICES_BROKER_URL) \
 		$(BIN)/pytest -p no:cacheprovider -m "not browser"
 
-# Scale benchmark (issue 7, docs/performance.md): SCALE=small|medium|large on DATABASE_URL.
-# Use a scratch database: --reset flushes it first.
+# Scale benchmark (issue 7, docs/performance.md): SCALE=small|medium|large on a scratch
+# database, flushed first (--reset): BENCH_DATABASE_URL=postgres://.../synapse_bench for PostgreSQL.
 SCALE ?= small
+BENCH_DATABASE_URL ?= sqlite:///bench-data/bench-$(SCALE).sqlite3
 .PHONY: bench
 bench: venv
-	$(BIN)/python manage.py bench --scale $(SCALE) --reset
+	mkdir -p bench-data
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py bench --scale $(SCALE) --reset
