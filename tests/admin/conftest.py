@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from support.models import TicketComment, TicketEvent
 from synapse.kpis.models import KpiAlert, KpiAlertState, KpiBand, KpiLock, KpiRun, KpiSnapshot
+from synapse.outbox.models import OutboxJob
 from tests.factories import (
     ClientContactFactory,
     ContractFactory,
@@ -91,6 +92,9 @@ def one_of_each(db):
         status="below",
         value=Decimal("3.9"),
         created_at=at,
+    )
+    OutboxJob.objects.create(
+        task_name="surveys.tasks.survey_invite_ticket", args=[ticket.pk], created_at=at
     )
     Group.objects.get_or_create(name="auditors")
     Token.objects.create(user=employee.user)
