@@ -15,14 +15,21 @@ from synapse.outbox.models import OutboxJob
 
 logger = logging.getLogger(__name__)
 
+#: The longest an enqueue waits for the broker to accept a connection.
+CONNECT_TIMEOUT_SECONDS = 2
+
 
 def _send(task: Task, args: list[Any]) -> None:
-    """Hand ``task`` to the broker once, without kombu's publish retries.
+    """Hand ``task`` to the broker with one connection attempt and no publish retries.
 
-    The connection attempt is bounded by ``CELERY_BROKER_CONNECTION_TIMEOUT`` and the
-    transport's socket timeouts, so a request never hangs on a broker that is down.
+    kombu would otherwise retry the connection for ``CELERY_BROKER_CONNECTION_TIMEOUT``
+    seconds; a refused connection now fails at once and a silent host after
+    ``socket_connect_timeout`` (``CELERY_BROKER_TRANSPORT_OPTIONS``), so a request never
+    hangs on a broker that is down.
     """
-    task.apply_async(args=args, retry=False)
+    with task.app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=0, timeout=CONNECT_TIMEOUT_SECONDS)
+        task.apply_async(args=args, retry=False, connection=connection)
 
 
 def enqueue_or_keep(task: Task, *args: Any) -> bool:

@@ -141,15 +141,23 @@ def test_completing_a_project_in_the_admin_with_the_broker_down_keeps_its_survey
 def test_a_broker_that_takes_the_job_keeps_nothing(monkeypatch):
     """When the broker answers, the job goes straight to it and the outbox stays empty."""
     from surveys.tasks import survey_invite_ticket
+    from synapse.outbox import services
 
     sent: list[tuple] = []
     monkeypatch.setattr(app.conf, "task_always_eager", False)
-    monkeypatch.setattr(
-        survey_invite_ticket, "apply_async", lambda args, **kw: sent.append((args, kw))
-    )
+    monkeypatch.setattr(services, "_send", lambda task, args: sent.append((task.name, args)))
     assert enqueue_or_keep(survey_invite_ticket, 7) is True
-    assert sent == [([7], {"retry": False})]
+    assert sent == [("surveys.tasks.survey_invite_ticket", [7])]
     assert not OutboxJob.objects.exists()
+
+
+def test_a_down_broker_is_given_up_on_at_once(broker_down):
+    """A refused connection is not retried for seconds: the request goes on at once."""
+    from support.tasks import tickets_sla_refresh_priority
+
+    started = time.monotonic()
+    assert enqueue_or_keep(tickets_sla_refresh_priority, "P1") is False
+    assert time.monotonic() - started < 1.0
 
 
 def test_a_flush_stops_at_the_first_failure_and_keeps_the_order(broker_down):
