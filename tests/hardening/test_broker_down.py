@@ -170,3 +170,19 @@ def test_a_flush_stops_at_the_first_failure_and_keeps_the_order(broker_down):
     broker_back()
     assert outbox_flush() == 2
     assert not OutboxJob.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_the_outbox_is_flushed_every_minute_by_beat():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["outbox-flush"]
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover tasks
+    assert entry["task"] in app.tasks
+    assert entry["schedule"].minute == set(range(60))
+    OutboxJob.objects.create(
+        task_name="support.tasks.tickets_sla_refresh_holiday",
+        args=["2025-12-25"],
+        created_at=timezone.now(),
+    )
+    assert app.tasks[entry["task"]].delay().get() == 1
+    assert not OutboxJob.objects.filter(sent_at__isnull=True).exists()
