@@ -51,7 +51,7 @@ def test_scales_match_the_issue() -> None:
     assert SCALES["medium"].start == dt.date(2023, 1, 1)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_tiny_firm_generates_imports_and_recomputes(tmp_path: Path) -> None:
     generator, rows = _firm(tmp_path)
     assert Client.objects.count() == TINY.clients == 6
@@ -86,7 +86,7 @@ def test_tiny_firm_generates_imports_and_recomputes(tmp_path: Path) -> None:
     assert floor.floor_period(Period.iso_week(2025, 6), as_of=as_of) > 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_same_seed_same_firm(tmp_path: Path) -> None:
     first = tmp_path / "a"
     first.mkdir()

@@ -33,6 +33,23 @@ HEADLINE = (
 )
 
 
+def reset_database() -> None:
+    """Drop every table and migrate again, so the data the migrations seed (SLA
+    policies, KPI bands) is back — ``flush`` would leave those tables empty."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        if connection.vendor == "postgresql":
+            if tables:
+                cursor.execute("DROP TABLE " + ", ".join(quote(t) for t in tables) + " CASCADE")
+        else:
+            cursor.execute("PRAGMA foreign_keys = OFF")
+            for table in tables:
+                cursor.execute(f"DROP TABLE {quote(table)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+    call_command("migrate", verbosity=0)
+
+
 class Command(BaseCommand):
     help = (
         "Generate a deterministic firm of 20/60/200 people over 1/3/5 years on the database "
@@ -45,7 +62,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="flush the database first (it must be a scratch one)",
+            help="drop and re-migrate the database first (it must be a scratch one)",
         )
         parser.add_argument(
             "--reuse", action="store_true", help="the database already holds this scale's firm"
@@ -88,7 +105,7 @@ class Command(BaseCommand):
                         "or --reuse to measure the firm already there",
                         returncode=2,
                     )
-                call_command("flush", "--noinput", verbosity=0)
+                reset_database()
             say(f"Generating the {scale.name} firm ({scale.people} people, {scale.years} years)")
             folder = measure.generate(scale, figures, say)
             say("Importing the time entries through import_data")
