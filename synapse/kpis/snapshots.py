@@ -241,6 +241,13 @@ def snapshots_run(
                 error="skipped: another snapshot run holds the lock",
             )
             return RunOutcome(run.pk, run.status, 0, 0)
+        # Holding the lock, no other run can be in progress: a run still marked running
+        # was killed (kill -9, a lost host) before it could record its end.
+        KpiRun.objects.filter(status=KpiRun.Status.RUNNING).update(
+            status=KpiRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="abandoned: its process died before the run ended",
+        )
         todo = periods()
         if before_start is not None:
             before_start(todo)

@@ -142,7 +142,7 @@ def test_a_run_killed_mid_period_leaves_whole_periods_and_a_rerun_completes_once
     assert old not in {next(iter(s)) for s in final.values()}
     assert table(db, "SELECT kind, status FROM kpis_kpirun ORDER BY id") == [
         ("backfill", "succeeded"),
-        ("backfill", "running"),  # the killed run: never finished
+        ("backfill", "failed"),  # the killed run, marked abandoned by the rerun
         ("backfill", "skipped"),
         ("backfill", "succeeded"),
     ]

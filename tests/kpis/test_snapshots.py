@@ -209,6 +209,16 @@ def test_a_lock_row_left_by_a_killed_process_expires():
     assert not KpiLock.objects.exists()
 
 
+def test_a_run_left_running_by_a_killed_process_is_marked_failed_by_the_next_run():
+    killed = KpiRun.objects.create(kind="nightly", started_at=APRIL_1 - dt.timedelta(days=1))
+    with time_machine.travel(APRIL_1, tick=False):
+        outcome = snapshots_nightly()
+    killed.refresh_from_db()
+    assert (killed.status, outcome.status) == ("failed", "succeeded")
+    assert killed.error.startswith("abandoned")
+    assert killed.finished_at is not None
+
+
 def test_nightly_periods_are_current_and_previous_month_quarter_year_and_their_weeks():
     periods = nightly_periods(today=dt.date(2025, 3, 2))
     by_grain = {g: [p.label for p in periods if p.grain == g] for g in ("month", "quarter", "year")}
