@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 
 from projects.models import Client, Contract, Downtime, Project, ProjectExpense, ProjectProgress
+from synapse.api.filters import UtcIsoDateTimeFilter
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -70,8 +71,8 @@ class DowntimeFilter(django_filters.FilterSet):
     """Filter downtime by project and start time."""
 
     project = django_filters.CharFilter("project__code", help_text="Project code.")
-    started_after = django_filters.IsoDateTimeFilter("started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter("started_at", lookup_expr="lt")
+    started_after = UtcIsoDateTimeFilter("started_at", lookup_expr="gte")
+    started_before = UtcIsoDateTimeFilter("started_at", lookup_expr="lt")
 
     class Meta:
         model = Downtime

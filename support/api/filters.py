@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 
 from support.models import Ticket, TicketEvent, TicketPause
+from synapse.api.filters import UtcIsoDateTimeFilter
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -15,10 +16,10 @@ class TicketFilter(django_filters.FilterSet):
     contract = django_filters.CharFilter("contract__code", help_text="Contract code.")
     assignee = django_filters.CharFilter("assignee__user__username", help_text="Username.")
     unassigned = django_filters.BooleanFilter("assignee", lookup_expr="isnull")
-    opened_after = django_filters.IsoDateTimeFilter("opened_at", lookup_expr="gte")
-    opened_before = django_filters.IsoDateTimeFilter("opened_at", lookup_expr="lt")
-    resolved_after = django_filters.IsoDateTimeFilter("resolved_at", lookup_expr="gte")
-    resolved_before = django_filters.IsoDateTimeFilter("resolved_at", lookup_expr="lt")
+    opened_after = UtcIsoDateTimeFilter("opened_at", lookup_expr="gte")
+    opened_before = UtcIsoDateTimeFilter("opened_at", lookup_expr="lt")
+    resolved_after = UtcIsoDateTimeFilter("resolved_at", lookup_expr="gte")
+    resolved_before = UtcIsoDateTimeFilter("resolved_at", lookup_expr="lt")
 
     class Meta:
         model = Ticket

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 
 from surveys.models import SurveyInvitation, SurveyResponse
+from synapse.api.filters import UtcIsoDateTimeFilter
 
 
 class SurveyInvitationFilter(django_filters.FilterSet):
@@ -13,8 +14,8 @@ class SurveyInvitationFilter(django_filters.FilterSet):
     client = django_filters.CharFilter("client__code", help_text="Client code.")
     project = django_filters.CharFilter("project__code", help_text="Project code.")
     ticket = django_filters.CharFilter("ticket__ref", help_text="Ticket ref.")
-    sent_after = django_filters.IsoDateTimeFilter("sent_at", lookup_expr="gte")
-    sent_before = django_filters.IsoDateTimeFilter("sent_at", lookup_expr="lt")
+    sent_after = UtcIsoDateTimeFilter("sent_at", lookup_expr="gte")
+    sent_before = UtcIsoDateTimeFilter("sent_at", lookup_expr="lt")
     used = django_filters.BooleanFilter("used_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
@@ -28,8 +29,8 @@ class SurveyResponseFilter(django_filters.FilterSet):
     client = django_filters.CharFilter("client__code", help_text="Client code.")
     project = django_filters.CharFilter("project__code", help_text="Project code.")
     ticket = django_filters.CharFilter("ticket__ref", help_text="Ticket ref.")
-    responded_after = django_filters.IsoDateTimeFilter("responded_at", lookup_expr="gte")
-    responded_before = django_filters.IsoDateTimeFilter("responded_at", lookup_expr="lt")
+    responded_after = UtcIsoDateTimeFilter("responded_at", lookup_expr="gte")
+    responded_before = UtcIsoDateTimeFilter("responded_at", lookup_expr="lt")
 
     class Meta:
         model = SurveyResponse
