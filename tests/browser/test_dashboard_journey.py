@@ -73,6 +73,11 @@ def test_executive_switches_period_and_scope_then_drills_down(
     # Period picker back to March, then the scope picker to a client.
     page.get_by_label("Period", exact=True).select_option("2025-03-01")
     page.wait_for_url(re.compile(r"period=2025-03-01"))
+    # The swap replaces the pickers too: pick the scope only once it has settled.
+    page.locator(".as-of strong", has_text="Mar 2025").wait_for()
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
+    )
     page.get_by_label("Scope", exact=True).select_option("client:C001")
     page.wait_for_url(re.compile(r"scope=client%3AC001"))
     page.locator(".as-of", has_text="Client 1").wait_for()
