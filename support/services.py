@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
@@ -29,6 +28,7 @@ from support.sla import (
 )
 from synapse.accounts.roles import MANAGER, STAFF, has_role, user_role
 from synapse.kpis.periods import firm_tz
+from synapse.links import absolute_url
 from timesheets.models import Employee, Holiday
 
 SLA_FIELDS = (
@@ -601,9 +601,8 @@ def tickets_sla_warning_due(*, now: dt.datetime) -> list[tuple[Ticket, dt.dateti
 
 
 def ticket_url(ticket: Ticket) -> str:
-    """Return the absolute link to the ticket's page (``SYNAPSE_BASE_URL`` or local)."""
-    base = getattr(settings, "SYNAPSE_BASE_URL", "") or "http://127.0.0.1:8000"
-    return base.rstrip("/") + reverse("support:ticket_detail", args=[ticket.pk])
+    """Return the absolute link to the ticket's page (``SYNAPSE_BASE_URL``)."""
+    return absolute_url(reverse("support:ticket_detail", args=[ticket.pk]))
 
 
 def tickets_sla_warn(*, now: dt.datetime | None = None) -> int:

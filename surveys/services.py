@@ -29,12 +29,12 @@ from projects.models import ClientContact, Project
 from support.models import Ticket
 from surveys import selectors
 from surveys.models import SurveyInvitation, SurveyKind, SurveyResponse
+from synapse.links import absolute_url
 
 logger = logging.getLogger(__name__)
 
 # A token signed for survey links cannot be replayed as any other signed value of the site.
 LINK_SALT = "synapse.surveys.invitation-link"
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 CSAT_SCALE = range(1, 6)
 NPS_SCALE = range(0, 11)
@@ -76,12 +76,10 @@ def survey_token_for(invitation: SurveyInvitation) -> str:
 def survey_link_for(invitation: SurveyInvitation, *, base_url: str | None = None) -> str:
     """Return the absolute URL of the survey page of ``invitation``.
 
-    The host comes from ``base_url``, else ``settings.SYNAPSE_BASE_URL``, else the
-    development server's address.
+    The host comes from ``base_url``, else ``settings.SYNAPSE_BASE_URL``.
     """
-    base = base_url or getattr(settings, "SYNAPSE_BASE_URL", "") or DEFAULT_BASE_URL
     path = reverse("surveys:answer", kwargs={"token": survey_token_for(invitation)})
-    return base.rstrip("/") + path
+    return absolute_url(path, base_url=base_url)
 
 
 def survey_invitation_from_token(*, token: str, now: dt.datetime | None = None) -> SurveyInvitation:

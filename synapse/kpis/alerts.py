@@ -20,7 +20,6 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from celery import Task
-from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
@@ -29,17 +28,16 @@ from synapse.kpis.models import KpiAlert, KpiAlertState, KpiSnapshot
 from synapse.kpis.periods import Period, local_date
 from synapse.kpis.registry import Kpi, kpi_get
 from synapse.kpis.selectors import executive_emails
+from synapse.links import absolute_url
 
 logger = logging.getLogger(__name__)
 
 BAND_STATUSES = ("below", "within", "above")
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 def kpi_page_url(key: str) -> str:
     """Return the absolute link to a KPI's dashboard page (setting ``SYNAPSE_BASE_URL``)."""
-    base = getattr(settings, "SYNAPSE_BASE_URL", "") or DEFAULT_BASE_URL
-    return f"{base.rstrip('/')}/dashboard/kpi/{key}/"
+    return absolute_url(f"/dashboard/kpi/{key}/")
 
 
 def _crossings(
