@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from support.models import Ticket
 from timesheets.models import Rate, TimeEntry
 from timesheets.services import employee_entries_recost, time_entries_recost
 
@@ -38,3 +39,28 @@ def time_entry_saved(
         return
     time_entries_recost(TimeEntry.objects.filter(pk=instance.pk))
     instance.refresh_from_db(fields=COSTED_FIELDS)
+
+
+@receiver(post_save, sender=Ticket, dispatch_uid="ticket_saved_reattribute_entries")
+def ticket_saved(
+    sender: type[Ticket],
+    instance: Ticket,
+    created: bool = False,
+    raw: bool = False,
+    update_fields: frozenset[str] | None = None,
+    **_: Any,
+) -> None:
+    """Keep the cost contract of time logged against a ticket in step with its contract.
+
+    An entry with no project and no contract of its own is attributed to its ticket's
+    contract (data-exchange.md). When a ticket's contract changes (desk, API, admin),
+    its entries still attributed to the old contract are recosted; the query matches
+    nothing when the contract did not change. A new ticket has no entries yet, and a
+    save of named fields without ``contract`` cannot have changed it.
+    """
+    if raw or created or (update_fields is not None and "contract" not in update_fields):
+        return
+    stale = TimeEntry.objects.filter(
+        ticket=instance, project__isnull=True, contract__isnull=True
+    ).exclude(cost_contract_id=instance.contract_id)
+    time_entries_recost(stale)

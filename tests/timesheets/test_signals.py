@@ -7,7 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import ContractFactory, EmployeeFactory, RateFactory, TimeEntryFactory
+from tests.factories import (
+    ContractFactory,
+    EmployeeFactory,
+    RateFactory,
+    TicketFactory,
+    TimeEntryFactory,
+)
 from timesheets.models import TimeEntry
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +73,25 @@ def test_an_entry_before_any_rate_costs_nothing():
     employee = EmployeeFactory(employed_from=dt.date(2025, 3, 1))
     entry = TimeEntryFactory(employee=employee, date=dt.date(2025, 2, 28), hours=Decimal(8))
     assert (entry.cost, entry.bill_value) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_changing_a_tickets_contract_moves_the_cost_of_time_logged_on_the_ticket():
+    old, new = ContractFactory(), ContractFactory()
+    ticket = TicketFactory(client=old.client, contract=old)
+    new.client = old.client
+    new.save()
+    employee = EmployeeFactory(rates=(Decimal("50.00"), Decimal("140.00")))
+    on_ticket = TimeEntryFactory(employee=employee, ticket=ticket, hours=Decimal(2))
+    own_contract = TimeEntryFactory(employee=employee, ticket=ticket, contract=old)
+    assert TimeEntry.objects.get(pk=on_ticket.pk).cost_contract_id == old.pk
+
+    ticket.contract = new
+    ticket.save()
+    attributed = dict(TimeEntry.objects.values_list("pk", "cost_contract"))
+    # The entry with its own contract keeps it; the cost is unchanged.
+    assert attributed == {on_ticket.pk: new.pk, own_contract.pk: old.pk}
+    assert TimeEntry.objects.get(pk=on_ticket.pk).cost == Decimal("100.00")
+
+    ticket.contract = None
+    ticket.save()
+    assert TimeEntry.objects.get(pk=on_ticket.pk).cost_contract_id is None
