@@ -1,13 +1,19 @@
 """Import a folder of CSV files (data-exchange.md): all or nothing, upserted on each file's key.
 
-How it stays fast at a million rows: every file is streamed (one record in memory at
-a time plus a batch), foreign keys are resolved through one ``code → id`` dict per
-referenced table loaded once, and rows are written with ``bulk_create`` /
-``bulk_update`` per batch of ``BATCH_SIZE`` after one query for the batch's existing
-rows. Rows are written while the files are read, inside one transaction: the first
-error switches writing off (every remaining row is still validated), and any error,
-or ``dry_run``, rolls the whole transaction back — so from the outside every row of
-every file is validated first and nothing is written unless all of them are valid.
+How it stays fast and flat at a million rows: every file is streamed and handled a
+batch of ``BATCH_SIZE`` records at a time, and nothing kept across batches grows with
+the file. For each batch: one query per referenced table resolves the batch's codes
+(a small bounded cache keeps the little tables), the duplicate-key check looks the
+batch's keys up in a ledger that spills to a temporary table past ``LEDGER_MEMORY``
+keys, then the rows are upserted after one query for the batch's existing rows (new
+rows by ``COPY`` on PostgreSQL, ``executemany`` on SQLite). Time entries are costed as
+they are inserted (``timesheets.services.EntryCoster``), so they are written once, and
+each person-day's hours are staged in a temporary table for the 24-hour check, done in
+SQL once the file is read. Rows are written while the files are read, inside one
+transaction: the first error switches writing off (every remaining row is still
+validated), and any error, or ``dry_run``, rolls the whole transaction back — so from
+the outside every row of every file is validated first and nothing is written unless
+all of them are valid. Errors are reported in the order of the file's lines.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+import itertools
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +31,6 @@ from typing import Any, TextIO
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import DatabaseError, connection, models, transaction
-from django.db.models import Sum
 
 from projects.models import (
     Client,
@@ -44,8 +49,14 @@ from synapse.exchange.schemas import FILES, FileSchema, parse_row
 from synapse.fields import FixedPointField
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 PROGRESS_MIN_BYTES = 1_000_000
+#: Keys of a file kept in memory for the duplicate check; beyond, a temporary table.
+LEDGER_MEMORY = 20_000
+#: Reference codes cached per table (the small tables stay whole, tickets rotate).
+REF_CACHE_MAX = 20_000
+#: After writing more rows than this to a table, refresh its planner statistics.
+ANALYZE_MIN_ROWS = 10_000
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -98,6 +109,7 @@ class _Target:
     derived: tuple[str, ...] = ()
     old_extra: tuple[str, ...] = ()
     needs_ids: bool = False
+    computed: tuple[str, ...] = ()
 
 
 TARGETS: dict[str, _Target] = {
@@ -142,6 +154,7 @@ TARGETS: dict[str, _Target] = {
             "contract_code": "contract_id",
             "ticket_ref": "ticket_id",
         },
+        computed=("cost", "bill_value", "cost_contract_id"),
     ),
     "survey_invitations.csv": _Target(
         SurveyInvitation,
@@ -161,13 +174,17 @@ TARGETS: dict[str, _Target] = {
     ),
 }
 
-_REF_LOADERS: dict[str, Callable[[], Iterable[tuple[str, int]]]] = {
-    s.CLIENT: lambda: Client.objects.values_list("code", "pk"),
-    s.EMPLOYEE: lambda: Employee.objects.values_list("user__username", "pk"),
-    s.PROJECT: lambda: Project.objects.values_list("code", "pk"),
-    s.CONTRACT: lambda: Contract.objects.values_list("code", "pk"),
-    s.TICKET: lambda: Ticket.objects.values_list("ref", "pk"),
-    s.INVITATION: lambda: SurveyInvitation.objects.values_list("invitation_id", "pk"),
+_REF_LOOKUPS: dict[str, Callable[[list[str]], Iterable[tuple[str, int]]]] = {
+    s.CLIENT: lambda codes: Client.objects.filter(code__in=codes).values_list("code", "pk"),
+    s.EMPLOYEE: lambda codes: Employee.objects.filter(user__username__in=codes).values_list(
+        "user__username", "pk"
+    ),
+    s.PROJECT: lambda codes: Project.objects.filter(code__in=codes).values_list("code", "pk"),
+    s.CONTRACT: lambda codes: Contract.objects.filter(code__in=codes).values_list("code", "pk"),
+    s.TICKET: lambda codes: Ticket.objects.filter(ref__in=codes).values_list("ref", "pk"),
+    s.INVITATION: lambda codes: SurveyInvitation.objects.filter(
+        invitation_id__in=codes
+    ).values_list("invitation_id", "pk"),
 }
 
 
@@ -211,17 +228,24 @@ def exchange_import(
 
 
 class _ImportRun:
-    """One import: reference maps, what changed (for derived data), errors and counts."""
+    """One import: bounded reference caches, what changed (for derived data), errors, counts."""
 
     def __init__(self, *, directory: Path, dry_run: bool, progress: TextIO | None) -> None:
         self.directory = directory
         self.progress = progress
         self.report = ImportReport(dry_run=dry_run)
         self.writing = True
-        self._refs: dict[str, dict[str, int | None]] = {}
+        self.scratch = _Scratch()
+        # code → id of the codes met lately, per referenced table (bounded: REF_CACHE_MAX).
+        self._refs: dict[str, dict[str, int]] = {}
+        # Keys of the files that provide a referenced table, written or not (an error
+        # earlier switches writing off, yet later files may refer to them).
+        self._provided: dict[str, _KeyLedger] = {}
         self._employment: dict[str, tuple[dt.date, dt.date | None]] | None = None
         self._invitation_slots: dict[tuple[str, str, str], str] | None = None
         self._answered: dict[str, str] | None = None
+        self._coster: Any = None
+        self._written: dict[type[models.Model], int] = {}
         # What changed, for the derived data.
         self.recost_employees: set[int] = set()
         self.changed_employees: set[int] = set()
@@ -229,11 +253,8 @@ class _ImportRun:
         self.sla_tickets: set[int] = set()
         self.changed_projects: set[int] = set()
         self.holidays_changed = False
-        # Time entries: a person's day total, checked once the file is read.
-        self._day: dict[tuple[str, dt.date], list] = {}
-        self._unwritten_day: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
-        self._unwritten_keys: list[str] = []
-        self._replaced_day: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
+        # Time entries: each row's person-day and hours, staged for the 24-hour check.
+        self._days: _DayStage | None = None
 
     # Driving.
 
@@ -244,11 +265,24 @@ class _ImportRun:
                 self._import_file(schema, path)
         if not self.report.errors and not self.report.dry_run:
             self._refresh_derived()
+            self._analyze()
+        self.scratch.drop_all()
 
     def error(self, name: str, line: int, column: str, message: str) -> None:
         """Record one error; from now on nothing more is written."""
         self.report.errors.append(f"{name}:{line}: {column}: {message}")
         self.writing = False
+
+    def _analyze(self) -> None:
+        """Refresh the planner statistics of the tables that received many rows.
+
+        Right after a bulk load PostgreSQL plans a fresh table as nearly empty (nested
+        loops, sorts spilled to disk) until autovacuum analyzes it (docs/performance.md).
+        """
+        tables = [m._meta.db_table for m, n in self._written.items() if n > ANALYZE_MIN_ROWS]
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
     # Reading.
 
@@ -310,11 +344,33 @@ class _ImportRun:
 
     # Reference data.
 
-    def refs(self, table: str) -> dict[str, int | None]:
-        """Return the ``code → id`` map of ``table`` (id None: imported, not yet written)."""
-        if table not in self._refs:
-            self._refs[table] = dict(_REF_LOADERS[table]())
-        return self._refs[table]
+    def refs(self, table: str) -> dict[str, int]:
+        """Return the cached ``code → id`` map of ``table`` (codes met lately, bounded)."""
+        return self._refs.setdefault(table, {})
+
+    def known(self, table: str, codes: Collection[str]) -> set[str]:
+        """Return which of ``codes`` exist in ``table`` or earlier in this import.
+
+        Codes found in the database are cached with their id (``refs``) for the batch's
+        writes; one query per batch for the codes not cached yet.
+        """
+        cache = self.refs(table)
+        missing = [code for code in codes if code not in cache]
+        if not missing:
+            return set(codes)
+        if len(cache) + len(missing) > REF_CACHE_MAX:
+            cache.clear()
+            missing = list(codes)
+        found = set(codes) - set(missing)
+        for chunk in _slices(_storable(missing), BATCH_SIZE):
+            for code, pk in _REF_LOOKUPS[table](chunk):
+                cache[code] = pk
+                found.add(code)
+        unwritten = [code for code in missing if code not in found]
+        ledger = self._provided.get(table)
+        if unwritten and ledger is not None:
+            found.update(key[0] for key in ledger.first_lines([(code,) for code in unwritten]))
+        return found
 
     def employment(self) -> dict[str, tuple[dt.date, dt.date | None]]:
         if self._employment is None:
@@ -333,35 +389,77 @@ class _ImportRun:
             return
         header = first[1]
         target = TARGETS.get(name)
-        refs = [(c.name, c.ref) for c in schema.columns if c.ref and c.name in header]
-        key_columns = schema.key
-        seen: dict[tuple, int] = {}
-        batch: list[tuple[int, dict[str, Any]]] = []
-        flush = self._flush_employees if name == "employees.csv" else self._flush
-        check = getattr(self, f"_check_{name.removesuffix('.csv')}", None)
         table_empty = not (target.model if target else Employee).objects.exists()
-        fields = self._update_fields(header, target) if target else list(header)
-        for line, cells in records:
-            counts.rows += 1
+        provides = (target.provides if target else s.EMPLOYEE) or None
+        ledger = _KeyLedger(self.scratch)
+        if provides is not None:
+            self._provided[provides] = ledger
+        if name == "time_entries.csv":
+            self._days = _DayStage(self.scratch)
+        job = _FileJob(
+            schema=schema,
+            header=header,
+            target=target,
+            counts=counts,
+            ledger=ledger,
+            table_empty=table_empty,
+            fields=self._update_fields(header, target) if target else list(header),
+            refs=[(c.name, c.ref) for c in schema.columns if c.ref and c.name in header],
+            check=getattr(self, f"_check_{name.removesuffix('.csv')}", None),
+        )
+        while True:
+            chunk = list(itertools.islice(records, BATCH_SIZE))
+            if not chunk:
+                break
+            self._import_batch(job, chunk)
+        if name == "time_entries.csv":
+            self._check_day_totals(name)
+
+    def _import_batch(self, job: _FileJob, chunk: list[tuple[int, list[str]]]) -> None:
+        """Validate one batch of records in line order, then write its valid rows.
+
+        The per-row order of the checks (and so of a row's messages) is: the cells,
+        the duplicate key, the references, the row rule — a column keeps its first error.
+        """
+        schema, name = job.schema, job.schema.name
+        key_columns = schema.key
+        header = job.header
+        parsed = []
+        keys: list[tuple] = []
+        codes: dict[str, set[str]] = {table: set() for _, table in job.refs}
+        for line, cells in chunk:
             values, errors = parse_row(schema, header, cells)
+            key = None
             if "-" not in errors:
                 key = tuple(values.get(column) for column in key_columns)
-                if None not in key and not any(column in errors for column in key_columns):
-                    first_line = seen.setdefault(key, line)
+                if None in key or any(column in errors for column in key_columns):
+                    key = None
+                else:
+                    keys.append(key)
+                for column, table in job.refs:
+                    code = values.get(column)
+                    if code is not None:
+                        codes[table].add(code)
+            parsed.append((line, values, errors, key))
+        job.counts.rows += len(parsed)
+        earlier = job.ledger.first_lines(keys) if keys else {}
+        known = {table: self.known(table, found) for table, found in codes.items()}
+        first_seen: dict[tuple, int] = {}
+        batch: list[tuple[int, dict[str, Any]]] = []
+        for line, values, errors, key in parsed:
+            if "-" not in errors:
+                if key is not None:
+                    first_line = earlier.get(key) or first_seen.setdefault(key, line)
                     if first_line != line:
                         errors.setdefault(
                             key_columns[0], f"duplicate key (first on line {first_line})"
                         )
-                    elif target is None or target.provides:
-                        table = target.provides if target else s.EMPLOYEE
-                        known = self.refs(table)
-                        known.setdefault(key[0], None)
-                for column, table in refs:
+                for column, table in job.refs:
                     code = values.get(column)
-                    if code is not None and code not in self.refs(table):
+                    if code is not None and code not in known[table]:
                         errors.setdefault(column, f"unknown {table} “{code}”")
-                if check is not None:
-                    check(values, errors, line)
+                if job.check is not None:
+                    job.check(values, errors, line)
                 else:
                     for column, message in schema.rule(values).items():
                         errors.setdefault(column, message)
@@ -370,13 +468,13 @@ class _ImportRun:
                     self.error(name, line, column, message)
                 continue
             batch.append((line, values))
-            if len(batch) >= BATCH_SIZE:
-                flush(name, target, fields, batch, counts, table_empty)
-                batch = []
+        job.ledger.add(first_seen)
+        written = False
         if batch:
-            flush(name, target, fields, batch, counts, table_empty)
-        if name == "time_entries.csv":
-            self._check_day_totals(name)
+            flush = self._flush_employees if name == "employees.csv" else self._flush
+            written = flush(name, job.target, job.fields, batch, job.counts, job.table_empty)
+        if self._days is not None and name == "time_entries.csv":
+            self._days.flush(written=written)
 
     @staticmethod
     def _update_fields(header: list[str], target: _Target) -> list[str]:
@@ -395,7 +493,7 @@ class _ImportRun:
             elif value is None:
                 attrs[attr] = None
             else:
-                attrs[attr] = self._refs[_REF_OF[column]].get(value)
+                attrs[attr] = self.refs(_REF_OF[column]).get(value)
         return attrs
 
     # Writing.
@@ -408,10 +506,10 @@ class _ImportRun:
         batch: list[tuple[int, dict[str, Any]]],
         counts: FileCounts,
         table_empty: bool,
-    ) -> None:
+    ) -> bool:
+        """Upsert one batch of valid rows; return whether they were written."""
         if not self.writing:
-            self._unwritten(name, batch)
-            return
+            return False
         rows = [self._attrs(target, values) for _, values in batch]
         existing = {} if table_empty else _existing(target, fields, rows)
         if name == "tickets.csv":
@@ -422,27 +520,68 @@ class _ImportRun:
                     resolved_at=attrs.get("resolved_at", old.get("resolved_at")),
                     old=old.get("status"),
                 )
+        elif name == "time_entries.csv":
+            self._cost_entries(rows)
         try:
             with transaction.atomic():
                 outcomes = _apply(target, fields, rows, existing)
         except DatabaseError as exc:
             self.error(name, batch[0][0], "-", f"the database refused the rows: {exc}")
-            self._unwritten(name, batch)
-            return
+            return False
         after = getattr(self, f"_after_{name.removesuffix('.csv')}", None)
         table = target.provides
+        cache = self.refs(table) if table is not None else None
+        written = 0
         for (state, pk, old), attrs in zip(outcomes, rows, strict=True):
             counts.add(state)
-            if table is not None:
-                self._refs[table][attrs[target.key[0]]] = pk
+            if state != UNCHANGED:
+                written += 1
+            if cache is not None and len(cache) < REF_CACHE_MAX:
+                cache[attrs[target.key[0]]] = pk
             if after is not None and state != UNCHANGED:
                 after(pk, attrs, old)
+        self._written[target.model] = self._written.get(target.model, 0) + written
+        return True
 
-    def _unwritten(self, name: str, batch: list[tuple[int, dict[str, Any]]]) -> None:
-        """Note rows validated but not written (an error was found earlier)."""
-        if name == "time_entries.csv":
-            for _, values in batch:
-                self._entry_unwritten(values)
+    def _cost_entries(self, rows: list[dict[str, Any]]) -> None:
+        """Set each new or changed time entry's cost, billable value and cost contract.
+
+        The values ``timesheets.services.time_entries_recost`` stores (``EntryCoster``
+        is its Python twin), computed before the rows are written so that each row is
+        written once instead of being inserted and then updated.
+        """
+        from timesheets.services import EntryCoster
+
+        if self._coster is None:
+            self._coster = EntryCoster()
+        coster = self._coster
+        tickets = {
+            attrs["ticket_id"]
+            for attrs in rows
+            if attrs.get("ticket_id") is not None
+            and attrs.get("project_id") is None
+            and attrs.get("contract_id") is None
+        }
+        ticket_contracts = (
+            dict(Ticket.objects.filter(pk__in=tickets).values_list("pk", "contract_id"))
+            if tickets
+            else {}
+        )
+        hundredth = Decimal("0.01")
+        for attrs in rows:
+            cost, bill = coster.costs(
+                employee_id=attrs["employee_id"],
+                day=attrs["date"],
+                hours=_hundredths(attrs["hours"]),
+                billable=attrs["billable"],
+            )
+            attrs["cost"] = Decimal(cost) * hundredth
+            attrs["bill_value"] = Decimal(bill) * hundredth
+            attrs["cost_contract_id"] = coster.cost_contract(
+                project_id=attrs.get("project_id"),
+                contract_id=attrs.get("contract_id"),
+                ticket_contract_id=ticket_contracts.get(attrs.get("ticket_id")),
+            )
 
     def _flush_employees(
         self,
@@ -452,10 +591,10 @@ class _ImportRun:
         batch: list[tuple[int, dict[str, Any]]],
         counts: FileCounts,
         table_empty: bool,
-    ) -> None:
+    ) -> bool:
         """Upsert users, employees and each employee's rate at ``employed_from``."""
         if not self.writing:
-            return
+            return False
         user_model = get_user_model()
         rows = [values for _, values in batch]
         usernames = [values["username"] for values in rows]
@@ -511,10 +650,10 @@ class _ImportRun:
                 rates = _apply(rate_target, rate_fields, rate_rows, existing)
         except DatabaseError as exc:
             self.error(name, batch[0][0], "-", f"the database refused the rows: {exc}")
-            return
+            return False
         changed_emails = {u.pk for u in email_changed}
         for values, (state, pk, _), (rate_state, _, _) in zip(rows, employees, rates, strict=True):
-            self._refs[s.EMPLOYEE][values["username"]] = pk
+            self.refs(s.EMPLOYEE)[values["username"]] = pk
             if state == UNCHANGED and (
                 rate_state != UNCHANGED or user_ids[values["username"]] in changed_emails
             ):
@@ -524,6 +663,7 @@ class _ImportRun:
                 self.changed_employees.add(pk)
             if rate_state != UNCHANGED:
                 self.recost_employees.add(pk)
+        return True
 
     # Checks beyond the row rule (references to other records, cross-row facts).
 
@@ -545,33 +685,14 @@ class _ImportRun:
         hours = values.get("hours")
         if username is None or day is None or hours is None or "hours" in problems:
             return
-        slot = self._day.get((username, day))
-        if slot is None:
-            self._day[(username, day)] = [hours, line]
-        else:
-            slot[0] += hours
-            slot[1] = line
-        if errors:
-            self._entry_unwritten(values)
-
-    def _entry_unwritten(self, values: dict[str, Any]) -> None:
-        username, day, hours = values.get("username"), values.get("date"), values.get("hours")
-        if username is None or day is None or hours is None:
-            return
-        self._unwritten_day[(username, day)] += hours
-        if values.get("entry_id") is not None:
-            self._unwritten_keys.append(values["entry_id"])
-            if len(self._unwritten_keys) >= BATCH_SIZE:
-                self._replaced_flush()
-
-    def _replaced_flush(self) -> None:
-        """Note the stored hours that unwritten entries would replace."""
-        stored = TimeEntry.objects.filter(entry_id__in=self._unwritten_keys).values_list(
-            "employee__user__username", "date", "hours"
+        self._days.add(
+            line=line,
+            entry_id=values.get("entry_id"),
+            username=username,
+            day=day,
+            hours=hours,
+            valid=not errors,
         )
-        for username, day, hours in stored:
-            self._replaced_day[(username, day)] += hours
-        self._unwritten_keys = []
 
     def _check_day_totals(self, name: str) -> None:
         """Report each person-day whose hours would exceed 24, on its last line in the file.
@@ -580,32 +701,9 @@ class _ImportRun:
         not replace: stored rows now (the file's written entries among them), minus
         what unwritten entries would replace, plus the unwritten entries' hours.
         """
-        if not self._day:
-            return
-        self._replaced_flush()
-        usernames = {username for username, _ in self._day}
-        days = [day for _, day in self._day]
-        stored = (
-            TimeEntry.objects.filter(
-                employee__user__username__in=usernames, date__range=(min(days), max(days))
-            )
-            .values("employee__user__username", "date")
-            .annotate(total=Sum("hours"))
-        )
-        if not self._unwritten_day:
-            stored = stored.filter(total__gt=rules.MAX_DAY_HOURS)
-        totals: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
-        for row in stored.order_by():
-            totals[(row["employee__user__username"], row["date"])] = row["total"]
-        for person_day, hours in self._unwritten_day.items():
-            totals[person_day] += hours - self._replaced_day.get(person_day, Decimal(0))
-        over = [
-            (slot[1], person_day, totals[person_day])
-            for person_day, slot in self._day.items()
-            if totals.get(person_day, Decimal(0)) > rules.MAX_DAY_HOURS
-        ]
-        for line, (username, day), total in sorted(over):
+        for line, username, day, total in self._days.over(rules.MAX_DAY_HOURS):
             self.error(name, line, "hours", rules.day_total_message(username, day, total))
+        self._days = None
 
     def _check_survey_invitations(
         self, values: dict[str, Any], errors: dict[str, str], line: int
@@ -671,9 +769,6 @@ class _ImportRun:
     def _after_ticket_pauses(self, pk: int, attrs: dict[str, Any], old: dict | None) -> None:
         self.sla_tickets.add(attrs["ticket_id"])
 
-    def _after_time_entries(self, pk: int, attrs: dict[str, Any], old: dict | None) -> None:
-        self.recost_employees.add(attrs["employee_id"])
-
     def _refresh_derived(self) -> None:
         """Recompute what is derived from the imported rows (bulk, in the transaction)."""
         from timesheets.services import time_entries_recost
@@ -726,6 +821,253 @@ _EMPLOYEE_FIELDS = {
 }
 
 
+@dataclass
+class _FileJob:
+    """What the batches of one file share: its header, target, checks and key ledger."""
+
+    schema: FileSchema
+    header: list[str]
+    target: _Target | None
+    counts: FileCounts
+    ledger: _KeyLedger
+    table_empty: bool
+    fields: list[str]
+    refs: list[tuple[str, str]]
+    check: Callable[[dict[str, Any], dict[str, str], int], None] | None
+
+
+class _Scratch:
+    """The temporary tables of one import, where what grows with a file's size is kept.
+
+    Temporary tables live in the import's transaction (a rollback removes them) and are
+    dropped at its end; their names are unique per process.
+    """
+
+    _numbers = itertools.count(1)
+
+    def __init__(self) -> None:
+        self.tables: list[str] = []
+
+    def create(self, columns: str) -> str:
+        name = f"exchange_scratch_{next(self._numbers)}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+        self.tables.append(name)
+        return name
+
+    @staticmethod
+    def analyze(table: str) -> None:
+        """Give PostgreSQL row counts for a filled temporary table (autovacuum never does)."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {table}")
+
+    def drop_all(self) -> None:
+        with connection.cursor() as cursor:
+            for name in self.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        self.tables = []
+
+
+class _KeyLedger:
+    """The keys met so far in one file with the line of their first occurrence.
+
+    The duplicate-key check of data-exchange.md without a dict of every key: the latest
+    keys are in memory, and every ``LEDGER_MEMORY`` keys they move to a temporary table
+    whose primary key answers the next batches' lookups (one query per batch).
+    """
+
+    def __init__(self, scratch: _Scratch) -> None:
+        self.scratch = scratch
+        self.memory: dict[tuple, int] = {}
+        self.table: str | None = None
+
+    def first_lines(self, keys: Sequence[tuple]) -> dict[tuple, int]:
+        """Return the first line of each of ``keys`` met before (absent: never met)."""
+        memory = self.memory
+        found = {key: memory[key] for key in keys if key in memory}
+        if self.table is not None:
+            rest = {_key_text(key): key for key in keys if key not in found}
+            if rest:
+                sql = f"SELECT k, line FROM {self.table} WHERE k"  # noqa: S608 - our own table
+                for text, line in _select_in(sql, list(rest)):
+                    found[rest[text]] = line
+        return found
+
+    def add(self, first: dict[tuple, int]) -> None:
+        """Note the keys met for the first time (with their line)."""
+        self.memory.update(first)
+        if len(self.memory) >= LEDGER_MEMORY:
+            if self.table is None:
+                self.table = self.scratch.create("k text PRIMARY KEY, line integer")
+            rows = [(_key_text(key), line) for key, line in self.memory.items()]
+            _write_rows(self.table, ("k", "line"), rows)
+            self.memory = {}
+
+
+class _DayStage:
+    """Time entries' ``(line, entry_id, username, date, hours)``, staged for the 24-hour check.
+
+    Rows are buffered for one batch, then written to a temporary table with whether the
+    import wrote them; ``over`` then finds, in SQL, the person-days over the limit.
+    """
+
+    COLUMNS = ("line", "entry_id", "username", "day", "hours", "written")
+
+    def __init__(self, scratch: _Scratch) -> None:
+        self.scratch = scratch
+        self.table = scratch.create(
+            "line integer, entry_id text, username text, day date, hours bigint, written boolean"
+        )
+        self.pending: list[list[Any]] = []
+        self.first_day: dt.date | None = None
+        self.last_day: dt.date | None = None
+
+    def add(
+        self,
+        *,
+        line: int,
+        entry_id: str | None,
+        username: str,
+        day: dt.date,
+        hours: Decimal,
+        valid: bool,
+    ) -> None:
+        self.pending.append([line, entry_id, username, day, _hundredths(hours), valid])
+        if self.first_day is None or day < self.first_day:
+            self.first_day = day
+        if self.last_day is None or day > self.last_day:
+            self.last_day = day
+
+    def flush(self, *, written: bool) -> None:
+        """Write the batch's rows; the valid ones were written to the database if ``written``."""
+        if not self.pending:
+            return
+        adapt = connection.ops.adapt_datefield_value
+        postgres = connection.vendor == "postgresql"
+        rows = []
+        for line, entry_id, username, day, hours, valid in self.pending:
+            if postgres:  # PostgreSQL text cannot hold NUL; such codes exist nowhere anyway.
+                entry_id = entry_id and entry_id.replace("\x00", "\ufffd")
+                username = username.replace("\x00", "\ufffd")
+            rows.append((line, entry_id, username, adapt(day), hours, valid and written))
+        _write_rows(self.table, self.COLUMNS, rows)
+        self.pending = []
+
+    def over(self, limit: Decimal) -> list[tuple[int, str, dt.date, Decimal]]:
+        """Return ``(last line, username, day, total)`` of the person-days over ``limit`` hours.
+
+        total = the person's entries stored now (the file's written rows among them)
+        − the stored entries that unwritten rows would replace + the unwritten rows;
+        one grouped statement, sorted by line.
+        """
+        self.scratch.analyze(self.table)
+        if self.first_day is None:
+            return []
+        quote = connection.ops.quote_name
+        entries = quote(TimeEntry._meta.db_table)
+        employees = quote(Employee._meta.db_table)
+        users = quote(get_user_model()._meta.db_table)
+        sql = f"""
+            WITH f AS (
+                SELECT username, day, MAX(line) AS line,
+                       SUM(CASE WHEN written THEN 0 ELSE hours END) AS unwritten
+                FROM {self.table} GROUP BY username, day
+            ), stored AS (
+                SELECT u.username AS username, e.date AS day, SUM(e.hours) AS hours
+                FROM {entries} e
+                JOIN {employees} p ON p.id = e.employee_id
+                JOIN {users} u ON u.id = p.user_id
+                WHERE e.date BETWEEN %s AND %s
+                GROUP BY u.username, e.date
+            ), replaced AS (
+                SELECT u.username AS username, e.date AS day, SUM(e.hours) AS hours
+                FROM {self.table} t
+                JOIN {entries} e ON e.entry_id = t.entry_id
+                JOIN {employees} p ON p.id = e.employee_id
+                JOIN {users} u ON u.id = p.user_id
+                WHERE NOT t.written
+                GROUP BY u.username, e.date
+            )
+            SELECT f.line, f.username, f.day,
+                   COALESCE(stored.hours, 0) - COALESCE(replaced.hours, 0) + f.unwritten
+            FROM f
+            LEFT JOIN stored ON stored.username = f.username AND stored.day = f.day
+            LEFT JOIN replaced ON replaced.username = f.username AND replaced.day = f.day
+            WHERE COALESCE(stored.hours, 0) - COALESCE(replaced.hours, 0) + f.unwritten > %s
+            ORDER BY f.line
+        """  # noqa: S608 - table names from _meta and our own temporary table
+        adapt = connection.ops.adapt_datefield_value
+        params = [adapt(self.first_day), adapt(self.last_day), _hundredths(limit)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        return [
+            (line, username, _as_date(day), Decimal(int(total)).scaleb(-2))
+            for line, username, day, total in found
+        ]
+
+
+def _hundredths(value: Decimal) -> int:
+    """Return a decimal of at most 2 places as an integer of hundredths (exact)."""
+    return int(value.scaleb(2))
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _key_text(key: tuple) -> str:
+    """Return one text per key value (instants in UTC, as aware datetimes compare)."""
+    parts = tuple(
+        value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value for value in key
+    )
+    return repr(parts)
+
+
+def _storable(codes: Iterable[str]) -> list[str]:
+    """Return the codes the database can hold (PostgreSQL text cannot contain NUL)."""
+    if connection.vendor == "postgresql":
+        return [code for code in codes if "\x00" not in code]
+    return list(codes)
+
+
+def _slices(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _select_in(sql: str, values: list[Any]) -> list[tuple]:
+    """Run ``sql`` (ending in ``WHERE column``) for ``values``: ``= ANY`` or chunked ``IN``."""
+    found: list[tuple] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{sql} = ANY(%s)", [values])
+            return cursor.fetchall()
+        for chunk in _slices(values, 500):
+            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            found.extend(cursor.fetchall())
+    return found
+
+
+def _write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert ``rows`` of database values: ``COPY`` on PostgreSQL, ``executemany`` elsewhere.
+
+    ``COPY`` streams the rows in one statement (several times faster than a parameterised
+    INSERT per row); a row the database refuses fails the whole statement, as before.
+    """
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = f"COPY {table} ({names}) FROM STDIN"
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+
 def _chunks(items: list[int], size: int = 1000) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -746,7 +1088,17 @@ def _existing(
 def _db_converter(field: models.Field) -> Callable[[Any], Any] | None:
     """Return how a field's Python value becomes its database parameter (None: as is)."""
     if isinstance(field, FixedPointField):
-        return field.get_prep_value
+        scale, prepare = field.places, field.get_prep_value
+
+        def fixed_point(value: Any) -> Any:
+            # A parsed cell has at most ``places`` decimals: the shift is exact and cheap.
+            if type(value) is Decimal:
+                units = value.scaleb(scale)
+                if units == units.to_integral_value():
+                    return int(units)
+            return prepare(value)
+
+        return fixed_point
     if isinstance(field, models.DateTimeField):
         return lambda value: field.get_db_prep_save(value, connection)
     if isinstance(field, models.DateField):
@@ -761,17 +1113,15 @@ def _db_converter(field: models.Field) -> Callable[[Any], Any] | None:
 def _insert_many(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (model attributes; missing ones get the field default) in one statement.
 
-    A parameterised ``executemany`` rather than ``bulk_create``: Django's SQLite backend
-    caps a bulk insert at 999 parameters (about 75 time entries a statement) and
-    compiles every value through the query compiler, which made a million-row import
-    several times slower. Values are prepared as each field would (the integer
-    hundredths of money and hours, dates, aware datetimes), so what is stored is the same.
+    ``COPY`` on PostgreSQL, a parameterised ``executemany`` on SQLite, rather than
+    ``bulk_create``: Django's SQLite backend caps a bulk insert at 999 parameters (about
+    75 time entries a statement) and compiles every value through the query compiler,
+    which made a million-row import several times slower. Values are prepared as each
+    field would (the integer hundredths of money and hours, dates, aware datetimes), so
+    what is stored is the same.
     """
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - names from _meta
     plan = []
     for f in fields:
         convert = _db_converter(f)
@@ -793,8 +1143,7 @@ def _insert_many(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
                 continue
             row.append(value if convert is None or value is None else convert(value))
         params.append(row)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    _write_rows(table, [f.column for f in fields], params)
 
 
 def _apply(
@@ -836,5 +1185,5 @@ def _apply(
                 for (state, pk, old), attrs in zip(outcomes, rows, strict=True)
             ]
     if updates and fields:
-        model.objects.bulk_update(updates, fields, batch_size=500)
+        model.objects.bulk_update(updates, [*fields, *target.computed], batch_size=500)
     return outcomes
