@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -45,7 +46,7 @@ from support.models import Ticket, TicketPause
 from surveys.models import SurveyInvitation, SurveyResponse
 from synapse.exchange import rules
 from synapse.exchange import schemas as s
-from synapse.exchange.schemas import FILES, FileSchema, parse_row
+from synapse.exchange.schemas import FILES, FileSchema, row_parser
 from synapse.fields import FixedPointField
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry
 
@@ -53,6 +54,8 @@ BATCH_SIZE = 5000
 PROGRESS_MIN_BYTES = 1_000_000
 #: Keys of a file kept in memory for the duplicate check; beyond, a temporary table.
 LEDGER_MEMORY = 20_000
+#: Bits of the Bloom filter of a file's older keys (16 MB, whatever the file's size).
+BLOOM_BITS = 1 << 27
 #: Reference codes cached per table (the small tables stay whole, tickets rotate).
 REF_CACHE_MAX = 20_000
 #: After writing more rows than this to a table, refresh its planner statistics.
@@ -236,6 +239,7 @@ class _ImportRun:
         self.report = ImportReport(dry_run=dry_run)
         self.writing = True
         self.scratch = _Scratch()
+        self.writer = _Writer()
         # code → id of the codes met lately, per referenced table (bounded: REF_CACHE_MAX).
         self._refs: dict[str, dict[str, int]] = {}
         # Keys of the files that provide a referenced table, written or not (an error
@@ -259,10 +263,14 @@ class _ImportRun:
     # Driving.
 
     def execute(self) -> None:
-        for schema in FILES:
-            path = self.directory / schema.name
-            if path.is_file():
-                self._import_file(schema, path)
+        try:
+            for schema in FILES:
+                path = self.directory / schema.name
+                if path.is_file():
+                    self._import_file(schema, path)
+            self.sync()
+        finally:
+            self.writer.close()
         if not self.report.errors and not self.report.dry_run:
             self._refresh_derived()
             self._analyze()
@@ -374,6 +382,7 @@ class _ImportRun:
 
     def employment(self) -> dict[str, tuple[dt.date, dt.date | None]]:
         if self._employment is None:
+            self.sync()
             rows = Employee.objects.values_list("user__username", "employed_from", "employed_until")
             self._employment = {name: (start, until) for name, start, until in rows}
         return self._employment
@@ -406,6 +415,13 @@ class _ImportRun:
             fields=self._update_fields(header, target) if target else list(header),
             refs=[(c.name, c.ref) for c in schema.columns if c.ref and c.name in header],
             check=getattr(self, f"_check_{name.removesuffix('.csv')}", None),
+            parse=row_parser(schema, header),
+            attrs=[
+                (column, target.attrs.get(column, column), _REF_OF.get(column))
+                if target and column in target.attrs
+                else (column, column, None)
+                for column in header
+            ],
         )
         while True:
             chunk = list(itertools.islice(records, BATCH_SIZE))
@@ -420,16 +436,20 @@ class _ImportRun:
 
         The per-row order of the checks (and so of a row's messages) is: the cells,
         the duplicate key, the references, the row rule — a column keeps its first error.
+        The cells and the row rules are checked first, without the database, while the
+        previous batch is still being copied in (``_Writer``); then the lookups.
         """
         schema, name = job.schema, job.schema.name
         key_columns = schema.key
-        header = job.header
+        check, rule = job.check, schema.rule
         parsed = []
         keys: list[tuple] = []
         codes: dict[str, set[str]] = {table: set() for _, table in job.refs}
+        parse = job.parse
         for line, cells in chunk:
-            values, errors = parse_row(schema, header, cells)
+            values, errors = parse(cells)
             key = None
+            problems = None
             if "-" not in errors:
                 key = tuple(values.get(column) for column in key_columns)
                 if None in key or any(column in errors for column in key_columns):
@@ -440,14 +460,21 @@ class _ImportRun:
                     code = values.get(column)
                     if code is not None:
                         codes[table].add(code)
-            parsed.append((line, values, errors, key))
+                if check is not None:
+                    problems = {}
+                    check(values, problems, line)
+                else:
+                    problems = rule(values)
+            parsed.append((line, values, errors, key, problems))
         job.counts.rows += len(parsed)
+        self.sync()
         earlier = job.ledger.first_lines(keys) if keys else {}
         known = {table: self.known(table, found) for table, found in codes.items()}
         first_seen: dict[tuple, int] = {}
+        days = self._days if name == "time_entries.csv" else None
         batch: list[tuple[int, dict[str, Any]]] = []
-        for line, values, errors, key in parsed:
-            if "-" not in errors:
+        for line, values, errors, key, problems in parsed:
+            if problems is not None:
                 if key is not None:
                     first_line = earlier.get(key) or first_seen.setdefault(key, line)
                     if first_line != line:
@@ -458,11 +485,10 @@ class _ImportRun:
                     code = values.get(column)
                     if code is not None and code not in known[table]:
                         errors.setdefault(column, f"unknown {table} “{code}”")
-                if job.check is not None:
-                    job.check(values, errors, line)
-                else:
-                    for column, message in schema.rule(values).items():
-                        errors.setdefault(column, message)
+                for column, message in problems.items():
+                    errors.setdefault(column, message)
+                if days is not None:
+                    days.add_row(values, problems, line=line, valid=not errors)
             if errors:
                 for column, message in errors.items():
                     self.error(name, line, column, message)
@@ -472,9 +498,14 @@ class _ImportRun:
         written = False
         if batch:
             flush = self._flush_employees if name == "employees.csv" else self._flush
-            written = flush(name, job.target, job.fields, batch, job.counts, job.table_empty)
-        if self._days is not None and name == "time_entries.csv":
-            self._days.flush(written=written)
+            written = flush(name, job, batch)
+        if days is not None:
+            days.flush(written=written, writer=self.writer)
+
+    def sync(self) -> None:
+        """Wait for the rows being copied in; a batch the database refused is an error."""
+        for name, line, message in self.writer.wait():
+            self.error(name, line, "-", f"the database refused the rows: {message}")
 
     @staticmethod
     def _update_fields(header: list[str], target: _Target) -> list[str]:
@@ -483,35 +514,29 @@ class _ImportRun:
         names = [target.attrs.get(column, column) for column in header]
         return [name for name in names if name not in key] + list(target.derived)
 
-    def _attrs(self, target: _Target, values: dict[str, Any]) -> dict[str, Any]:
+    def _attrs(self, job: _FileJob, values: dict[str, Any]) -> dict[str, Any]:
         """Return the model attributes of one parsed row (codes resolved to ids)."""
         attrs: dict[str, Any] = {}
-        for column, value in values.items():
-            attr = target.attrs.get(column)
-            if attr is None:
-                attrs[column] = value
-            elif value is None:
-                attrs[attr] = None
+        refs = self._refs
+        for column, attr, table in job.attrs:
+            if column not in values:
+                continue
+            value = values[column]
+            if table is None or value is None:
+                attrs[attr] = value
             else:
-                attrs[attr] = self.refs(_REF_OF[column]).get(value)
+                attrs[attr] = refs[table].get(value)
         return attrs
 
     # Writing.
 
-    def _flush(
-        self,
-        name: str,
-        target: _Target,
-        fields: list[str],
-        batch: list[tuple[int, dict[str, Any]]],
-        counts: FileCounts,
-        table_empty: bool,
-    ) -> bool:
+    def _flush(self, name: str, job: _FileJob, batch: list[tuple[int, dict[str, Any]]]) -> bool:
         """Upsert one batch of valid rows; return whether they were written."""
         if not self.writing:
             return False
-        rows = [self._attrs(target, values) for _, values in batch]
-        existing = {} if table_empty else _existing(target, fields, rows)
+        target, fields, counts = job.target, job.fields, job.counts
+        rows = [self._attrs(job, values) for _, values in batch]
+        existing = {} if job.table_empty else _existing(target, fields, rows)
         if name == "tickets.csv":
             for attrs in rows:
                 old = existing.get((attrs["ref"],), {})
@@ -524,10 +549,13 @@ class _ImportRun:
             self._cost_entries(rows)
         try:
             with transaction.atomic():
-                outcomes = _apply(target, fields, rows, existing)
+                outcomes, copies = _apply(target, fields, rows, existing, defer_creates=True)
         except DatabaseError as exc:
             self.error(name, batch[0][0], "-", f"the database refused the rows: {exc}")
             return False
+        if copies:
+            table, columns, _ = _insert_plan(target.model)
+            self.writer.copy(table, columns, copies, name=name, line=batch[0][0])
         after = getattr(self, f"_after_{name.removesuffix('.csv')}", None)
         table = target.provides
         cache = self.refs(table) if table is not None else None
@@ -584,17 +612,12 @@ class _ImportRun:
             )
 
     def _flush_employees(
-        self,
-        name: str,
-        target: _Target | None,
-        fields: list[str],
-        batch: list[tuple[int, dict[str, Any]]],
-        counts: FileCounts,
-        table_empty: bool,
+        self, name: str, job: _FileJob, batch: list[tuple[int, dict[str, Any]]]
     ) -> bool:
         """Upsert users, employees and each employee's rate at ``employed_from``."""
         if not self.writing:
             return False
+        fields, counts = job.fields, job.counts
         user_model = get_user_model()
         rows = [values for _, values in batch]
         usernames = [values["username"] for values in rows]
@@ -634,7 +657,7 @@ class _ImportRun:
                     for v in rows
                 ]
                 existing = _existing(employee_target, header_fields, employee_rows)
-                employees = _apply(employee_target, header_fields, employee_rows, existing)
+                employees, _ = _apply(employee_target, header_fields, employee_rows, existing)
                 rate_target = _Target(Rate, ("employee_id", "effective_from"))
                 rate_rows = [
                     {
@@ -647,7 +670,7 @@ class _ImportRun:
                 ]
                 rate_fields = ["cost_rate", "bill_rate"]
                 existing = _existing(rate_target, rate_fields, rate_rows)
-                rates = _apply(rate_target, rate_fields, rate_rows, existing)
+                rates, _ = _apply(rate_target, rate_fields, rate_rows, existing)
         except DatabaseError as exc:
             self.error(name, batch[0][0], "-", f"the database refused the rows: {exc}")
             return False
@@ -677,22 +700,10 @@ class _ImportRun:
     def _check_time_entries(
         self, values: dict[str, Any], errors: dict[str, str], line: int
     ) -> None:
-        username, day = values.get("username"), values.get("date")
+        username = values.get("username")
         employment = self.employment().get(username) if username else None
-        problems = rules.validate_time_entry(values, employment=employment)
-        for column, message in problems.items():
+        for column, message in rules.validate_time_entry(values, employment=employment).items():
             errors.setdefault(column, message)
-        hours = values.get("hours")
-        if username is None or day is None or hours is None or "hours" in problems:
-            return
-        self._days.add(
-            line=line,
-            entry_id=values.get("entry_id"),
-            username=username,
-            day=day,
-            hours=hours,
-            valid=not errors,
-        )
 
     def _check_day_totals(self, name: str) -> None:
         """Report each person-day whose hours would exceed 24, on its last line in the file.
@@ -701,6 +712,7 @@ class _ImportRun:
         not replace: stored rows now (the file's written entries among them), minus
         what unwritten entries would replace, plus the unwritten entries' hours.
         """
+        self.sync()
         for line, username, day, total in self._days.over(rules.MAX_DAY_HOURS):
             self.error(name, line, "hours", rules.day_total_message(username, day, total))
         self._days = None
@@ -709,6 +721,7 @@ class _ImportRun:
         self, values: dict[str, Any], errors: dict[str, str], line: int
     ) -> None:
         if self._invitation_slots is None:
+            self.sync()
             self._invitation_slots = {}
             stored = SurveyInvitation.objects.values_list(
                 "invitation_id", "kind", "project__code", "ticket__ref"
@@ -737,6 +750,7 @@ class _ImportRun:
         for column, message in rules.validate_survey_response(values).items():
             errors.setdefault(column, message)
         if self._answered is None:
+            self.sync()
             self._answered = dict(
                 SurveyResponse.objects.filter(invitation__isnull=False).values_list(
                     "invitation__invitation_id", "response_id"
@@ -834,6 +848,8 @@ class _FileJob:
     fields: list[str]
     refs: list[tuple[str, str]]
     check: Callable[[dict[str, Any], dict[str, str], int], None] | None
+    parse: Callable[[Sequence[str]], tuple[dict[str, Any], dict[str, str]]]
+    attrs: list[tuple[str, str, str | None]]
 
 
 class _Scratch:
@@ -869,40 +885,136 @@ class _Scratch:
         self.tables = []
 
 
+class _Writer:
+    """Copies rows in while the import reads on: a second thread on the same connection.
+
+    On PostgreSQL a batch's ``COPY`` (parsing, a dozen index insertions per time entry
+    and the foreign-key checks) takes as long as reading and checking the next batch
+    in Python; a one-worker thread runs the copies in order on the import's connection
+    so that both proceed at once. The main thread calls ``wait`` before any other
+    statement (one statement at a time on a connection). Each copy runs in its own
+    savepoint with the foreign keys checked at its end (``SET CONSTRAINTS ... IMMEDIATE``
+    for the statement, then back to Django's deferred default) rather than all at
+    commit; a refused batch is rolled back to its savepoint and reported by ``wait``.
+    On SQLite the copy is simply done at once.
+    """
+
+    def __init__(self) -> None:
+        self.background = connection.vendor == "postgresql"
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: list[tuple[Future, str, int]] = []
+
+    def copy(
+        self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], *, name: str, line: int
+    ) -> None:
+        """Insert ``rows`` (database values) into ``table``; ``name:line`` blames a refusal."""
+        if not self.background:
+            _write_rows(table, columns, rows)
+            return
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exchange-copy")
+        connection.ensure_connection()
+        raw = connection.connection
+        future = self.pool.submit(_copy_in_savepoint, raw, table, columns, _copy_payload(rows))
+        self.pending.append((future, name, line))
+
+    def wait(self) -> list[tuple[str, int, str]]:
+        """Wait for every copy submitted; return ``(file, line, message)`` of those refused."""
+        refused = []
+        for future, name, line in self.pending:
+            message = future.result()
+            if message is not None:
+                refused.append((name, line, message))
+        self.pending = []
+        return refused
+
+    def close(self) -> None:
+        """Wait for the copies still running (before the transaction ends) and stop."""
+        for future, _, _ in self.pending:
+            future.exception()
+        self.pending = []
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+
+def _copy_in_savepoint(raw: Any, table: str, columns: Sequence[str], payload: str) -> str | None:
+    """COPY ``payload`` into ``table`` on the psycopg connection ``raw``; None, or why refused."""
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with raw.cursor() as cursor:
+        cursor.execute("SAVEPOINT exchange_copy")
+        try:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                copy.write(payload)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        except Exception as exc:  # noqa: BLE001 - reported as the batch's error
+            cursor.execute("ROLLBACK TO SAVEPOINT exchange_copy")
+            cursor.execute("RELEASE SAVEPOINT exchange_copy")
+            return str(exc)
+        cursor.execute("RELEASE SAVEPOINT exchange_copy")
+    return None
+
+
 class _KeyLedger:
     """The keys met so far in one file with the line of their first occurrence.
 
     The duplicate-key check of data-exchange.md without a dict of every key: the latest
-    keys are in memory, and every ``LEDGER_MEMORY`` keys they move to a temporary table
-    whose primary key answers the next batches' lookups (one query per batch).
+    ``LEDGER_MEMORY`` keys are in memory; older ones move to a temporary table (no
+    index: writing it stays cheap) and into a Bloom filter of fixed size (``BLOOM_BITS``
+    bits, three per key). A key the filter has never seen was never met; only the few
+    keys it may have seen — true duplicates and about one in 100,000 others at a
+    million keys — are looked up in the table, with one query per batch.
     """
 
     def __init__(self, scratch: _Scratch) -> None:
         self.scratch = scratch
         self.memory: dict[tuple, int] = {}
         self.table: str | None = None
+        self.bloom: bytearray | None = None
+
+    def _positions(self, text: str) -> tuple[int, int, int]:
+        mask = BLOOM_BITS - 1
+        first, second = hash(text), hash((text,))
+        return first & mask, (first >> 32) & mask, second & mask
 
     def first_lines(self, keys: Sequence[tuple]) -> dict[tuple, int]:
         """Return the first line of each of ``keys`` met before (absent: never met)."""
         memory = self.memory
         found = {key: memory[key] for key in keys if key in memory}
-        if self.table is not None:
-            rest = {_key_text(key): key for key in keys if key not in found}
-            if rest:
-                sql = f"SELECT k, line FROM {self.table} WHERE k"  # noqa: S608 - our own table
-                for text, line in _select_in(sql, list(rest)):
-                    found[rest[text]] = line
+        bloom = self.bloom
+        if bloom is None:
+            return found
+        maybe = {}
+        for key in keys:
+            if key in found:
+                continue
+            text = _key_text(key)
+            if all(bloom[at >> 3] & (1 << (at & 7)) for at in self._positions(text)):
+                maybe[text] = key
+        if maybe:
+            sql = f"SELECT k, MIN(line) FROM {self.table} WHERE k"  # noqa: S608 - our own table
+            for text, line in _select_in(sql, list(maybe), suffix=" GROUP BY k"):
+                found[maybe[text]] = line
         return found
 
     def add(self, first: dict[tuple, int]) -> None:
         """Note the keys met for the first time (with their line)."""
         self.memory.update(first)
-        if len(self.memory) >= LEDGER_MEMORY:
-            if self.table is None:
-                self.table = self.scratch.create("k text PRIMARY KEY, line integer")
-            rows = [(_key_text(key), line) for key, line in self.memory.items()]
-            _write_rows(self.table, ("k", "line"), rows)
-            self.memory = {}
+        if len(self.memory) < LEDGER_MEMORY:
+            return
+        if self.table is None:
+            self.table = self.scratch.create("k text, line integer")
+            self.bloom = bytearray(BLOOM_BITS >> 3)
+        bloom = self.bloom
+        rows = []
+        for key, line in self.memory.items():
+            text = _key_text(key)
+            rows.append((text, line))
+            for at in self._positions(text):
+                bloom[at >> 3] |= 1 << (at & 7)
+        _write_rows(self.table, ("k", "line"), rows)
+        self.memory = {}
 
 
 class _DayStage:
@@ -923,23 +1035,25 @@ class _DayStage:
         self.first_day: dt.date | None = None
         self.last_day: dt.date | None = None
 
-    def add(
-        self,
-        *,
-        line: int,
-        entry_id: str | None,
-        username: str,
-        day: dt.date,
-        hours: Decimal,
-        valid: bool,
+    def add_row(
+        self, values: dict[str, Any], problems: dict[str, str], *, line: int, valid: bool
     ) -> None:
+        """Stage a time entry's hours (not when its person, day or hours are unusable)."""
+        username, day, hours = values.get("username"), values.get("date"), values.get("hours")
+        if username is None or day is None or hours is None or "hours" in problems:
+            return
+        entry_id = values.get("entry_id")
         self.pending.append([line, entry_id, username, day, _hundredths(hours), valid])
         if self.first_day is None or day < self.first_day:
             self.first_day = day
         if self.last_day is None or day > self.last_day:
             self.last_day = day
+        if self.first_day is None or day < self.first_day:
+            self.first_day = day
+        if self.last_day is None or day > self.last_day:
+            self.last_day = day
 
-    def flush(self, *, written: bool) -> None:
+    def flush(self, *, written: bool, writer: _Writer) -> None:
         """Write the batch's rows; the valid ones were written to the database if ``written``."""
         if not self.pending:
             return
@@ -951,7 +1065,7 @@ class _DayStage:
                 entry_id = entry_id and entry_id.replace("\x00", "\ufffd")
                 username = username.replace("\x00", "\ufffd")
             rows.append((line, entry_id, username, adapt(day), hours, valid and written))
-        _write_rows(self.table, self.COLUMNS, rows)
+        writer.copy(self.table, self.COLUMNS, rows, name="time_entries.csv", line=rows[0][0])
         self.pending = []
 
     def over(self, limit: Decimal) -> list[tuple[int, str, dt.date, Decimal]]:
@@ -1018,7 +1132,15 @@ def _as_date(value: Any) -> dt.date:
 
 
 def _key_text(key: tuple) -> str:
-    """Return one text per key value (instants in UTC, as aware datetimes compare)."""
+    """Return one text per key value (instants in UTC, as aware datetimes compare).
+
+    A one-code key is its code (most files); any other key is the ``repr`` of its
+    parts, which starts with ``(`` — as does a code then, so that no two keys share a text.
+    """
+    if len(key) == 1 and type(key[0]) is str:
+        code = key[0]
+        if not code.startswith("(") and "\x00" not in code:
+            return code
     parts = tuple(
         value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value for value in key
     )
@@ -1037,20 +1159,20 @@ def _slices(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _select_in(sql: str, values: list[Any]) -> list[tuple]:
+def _select_in(sql: str, values: list[Any], suffix: str = "") -> list[tuple]:
     """Run ``sql`` (ending in ``WHERE column``) for ``values``: ``= ANY`` or chunked ``IN``."""
     found: list[tuple] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"{sql} = ANY(%s)", [values])
+            cursor.execute(f"{sql} = ANY(%s){suffix}", [values])
             return cursor.fetchall()
         for chunk in _slices(values, 500):
-            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))}){suffix}", chunk)
             found.extend(cursor.fetchall())
     return found
 
 
-def _write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def _write_rows(table: str, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
     """Insert ``rows`` of database values: ``COPY`` on PostgreSQL, ``executemany`` elsewhere.
 
     ``COPY`` streams the rows in one statement (several times faster than a parameterised
@@ -1059,13 +1181,46 @@ def _write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = f"COPY {table} ({names}) FROM STDIN"
-            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            payload = _copy_payload(rows)
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
+                copy.write(payload)
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: Any) -> str:
+    """Return one value in ``COPY``'s text format (``\\N`` for NULL, escapes for text)."""
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is str:
+        return value.translate(_COPY_ESCAPES)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int:
+        return str(value)
+    if isinstance(value, dt.date):  # dates, and aware datetimes with their offset
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _copy_payload(rows: Iterable[Sequence[Any]]) -> str:
+    """Return ``rows`` as the text a ``COPY ... FROM STDIN`` reads (one line a row).
+
+    Built in the calling thread so that the copy itself only sends it (``_Writer``):
+    formatting row by row inside the copy would hold the interpreter lock there too.
+    """
+    field = _copy_field
+    lines = ["\t".join([field(value) for value in row]) for row in rows]
+    lines.append("")
+    return "\n".join(lines)
 
 
 def _chunks(items: list[int], size: int = 1000) -> Iterator[list[int]]:
@@ -1094,8 +1249,9 @@ def _db_converter(field: models.Field) -> Callable[[Any], Any] | None:
             # A parsed cell has at most ``places`` decimals: the shift is exact and cheap.
             if type(value) is Decimal:
                 units = value.scaleb(scale)
-                if units == units.to_integral_value():
-                    return int(units)
+                whole = int(units)
+                if whole == units:
+                    return whole
             return prepare(value)
 
         return fixed_point
@@ -1110,26 +1266,34 @@ def _db_converter(field: models.Field) -> Callable[[Any], Any] | None:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-def _insert_many(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (model attributes; missing ones get the field default) in one statement.
-
-    ``COPY`` on PostgreSQL, a parameterised ``executemany`` on SQLite, rather than
-    ``bulk_create``: Django's SQLite backend caps a bulk insert at 999 parameters (about
-    75 time entries a statement) and compiles every value through the query compiler,
-    which made a million-row import several times slower. Values are prepared as each
-    field would (the integer hundredths of money and hours, dates, aware datetimes), so
-    what is stored is the same.
-    """
+def _insert_plan(model: type[models.Model]) -> tuple[str, list[str], list[tuple]]:
+    """Return the table, columns and per-field conversion of ``_insert_rows`` for ``model``."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    table = connection.ops.quote_name(model._meta.db_table)
     plan = []
     for f in fields:
         convert = _db_converter(f)
+        plain_date = isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField)
+        if plain_date and connection.vendor == "postgresql":
+            convert = None  # psycopg adapts dates itself (the backend's adapter is a no-op)
         dynamic = f.has_default() and callable(f.default)
         default = None if dynamic else f.get_default()
         if convert is not None and default is not None:
             default = convert(default)
         plan.append((f.attname, convert, dynamic, default, f))
+    return connection.ops.quote_name(model._meta.db_table), [f.column for f in fields], plan
+
+
+def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """Return ``rows`` (model attributes; missing ones get the field default) as database rows.
+
+    Written with ``COPY`` on PostgreSQL, a parameterised ``executemany`` on SQLite, rather
+    than ``bulk_create``: Django's SQLite backend caps a bulk insert at 999 parameters
+    (about 75 time entries a statement) and compiles every value through the query
+    compiler, which made a million-row import several times slower. Values are prepared
+    as each field would (the integer hundredths of money and hours, dates, aware
+    datetimes), so what is stored is the same.
+    """
+    _, _, plan = _insert_plan(model)
     params = []
     for attrs in rows:
         row = []
@@ -1143,7 +1307,7 @@ def _insert_many(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
                 continue
             row.append(value if convert is None or value is None else convert(value))
         params.append(row)
-    _write_rows(table, [f.column for f in fields], params)
+    return params
 
 
 def _apply(
@@ -1151,11 +1315,14 @@ def _apply(
     fields: list[str],
     rows: list[dict[str, Any]],
     existing: dict[tuple, dict[str, Any]],
-) -> list[tuple[str, int | None, dict[str, Any] | None]]:
-    """Create the new rows and update the changed ones; return ``(state, id, old)`` each.
+    *,
+    defer_creates: bool = False,
+) -> tuple[list[tuple[str, int | None, dict[str, Any] | None]], list[list[Any]]]:
+    """Update the changed rows and create the new ones; return ``(state, id, old)`` each.
 
     The id of a created row is read back only when the target needs it (a file others
-    refer to); otherwise it is None.
+    refer to); otherwise it is None. With ``defer_creates`` (a target nobody needs ids
+    of) the new rows are returned as database rows for the caller to copy in instead.
     """
     model = target.model
     creates: list[dict[str, Any]] = []
@@ -1171,19 +1338,25 @@ def _apply(
             outcomes.append((UPDATED, old["pk"], old))
         else:
             outcomes.append((UNCHANGED, old["pk"], old))
-    if creates:
-        _insert_many(model, creates)
-        if target.provides or target.needs_ids:
-            key = target.key[0]
-            ids = dict(
-                model.objects.filter(**{f"{key}__in": [attrs[key] for attrs in creates]})
-                .values_list(key, "pk")
-                .order_by()
-            )
-            outcomes = [
-                (state, ids[attrs[key]] if state == CREATED else pk, old)
-                for (state, pk, old), attrs in zip(outcomes, rows, strict=True)
-            ]
     if updates and fields:
         model.objects.bulk_update(updates, [*fields, *target.computed], batch_size=500)
-    return outcomes
+    if not creates:
+        return outcomes, []
+    needs_ids = bool(target.provides or target.needs_ids)
+    params = _insert_rows(model, creates)
+    if defer_creates and not needs_ids:
+        return outcomes, params
+    table, columns, _ = _insert_plan(model)
+    _write_rows(table, columns, params)
+    if needs_ids:
+        key = target.key[0]
+        ids = dict(
+            model.objects.filter(**{f"{key}__in": [attrs[key] for attrs in creates]})
+            .values_list(key, "pk")
+            .order_by()
+        )
+        outcomes = [
+            (state, ids[attrs[key]] if state == CREATED else pk, old)
+            for (state, pk, old), attrs in zip(outcomes, rows, strict=True)
+        ]
+    return outcomes, []
