@@ -240,6 +240,9 @@ class _ImportRun:
         self.writing = True
         self.scratch = _Scratch()
         self.writer = _Writer()
+        # Errors met while reading a batch (a byte that is not UTF-8, broken CSV): they
+        # follow the errors of the batch's rows, which are checked after it is read.
+        self._held: list[tuple[str, int, str, str]] | None = None
         # code → id of the codes met lately, per referenced table (bounded: REF_CACHE_MAX).
         self._refs: dict[str, dict[str, int]] = {}
         # Keys of the files that provide a referenced table, written or not (an error
@@ -278,6 +281,9 @@ class _ImportRun:
 
     def error(self, name: str, line: int, column: str, message: str) -> None:
         """Record one error; from now on nothing more is written."""
+        if self._held is not None:
+            self._held.append((name, line, column, message))
+            return
         self.report.errors.append(f"{name}:{line}: {column}: {message}")
         self.writing = False
 
@@ -390,6 +396,7 @@ class _ImportRun:
     # One file.
 
     def _import_file(self, schema: FileSchema, path: Path) -> None:
+        self.sync()
         name = schema.name
         counts = self.report.counts.setdefault(name, FileCounts())
         records = self._records(schema, path)
@@ -424,10 +431,16 @@ class _ImportRun:
             ],
         )
         while True:
+            self._held = []
             chunk = list(itertools.islice(records, BATCH_SIZE))
+            held, self._held = self._held, None
+            if chunk:
+                self._import_batch(job, chunk)
+            for error in held:
+                self.error(*error)
             if not chunk:
                 break
-            self._import_batch(job, chunk)
+        self.sync()
         if name == "time_entries.csv":
             self._check_day_totals(name)
 
@@ -1195,30 +1208,28 @@ def _write_rows(table: str, columns: Sequence[str], rows: list[Sequence[Any]]) -
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_field(value: Any) -> str:
-    """Return one value in ``COPY``'s text format (``\\N`` for NULL, escapes for text)."""
-    if value is None:
-        return "\\N"
-    kind = type(value)
-    if kind is str:
-        return value.translate(_COPY_ESCAPES)
-    if kind is bool:
-        return "t" if value else "f"
-    if kind is int:
-        return str(value)
-    if isinstance(value, dt.date):  # dates, and aware datetimes with their offset
-        return value.isoformat()
-    return str(value).translate(_COPY_ESCAPES)
-
-
 def _copy_payload(rows: Iterable[Sequence[Any]]) -> str:
     """Return ``rows`` as the text a ``COPY ... FROM STDIN`` reads (one line a row).
 
-    Built in the calling thread so that the copy itself only sends it (``_Writer``):
-    formatting row by row inside the copy would hold the interpreter lock there too.
+    NULL is ``\\N``; text is escaped (backslash, tab, newline, carriage return); other
+    values are written as ``str`` gives them, which PostgreSQL reads back as the same
+    value (integers, ``True``/``False``, ISO dates, datetimes with their offset).
+    Built in the calling thread so that the copy itself only sends it (``_Writer``).
     """
-    field = _copy_field
-    lines = ["\t".join([field(value) for value in row]) for row in rows]
+    escapes = _COPY_ESCAPES
+    lines = [
+        "\t".join(
+            [
+                "\\N"
+                if value is None
+                else value.translate(escapes)
+                if isinstance(value, str)
+                else str(value)
+                for value in row
+            ]
+        )
+        for row in rows
+    ]
     lines.append("")
     return "\n".join(lines)
 
@@ -1294,18 +1305,23 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[
     datetimes), so what is stored is the same.
     """
     _, _, plan = _insert_plan(model)
+    names = [attname for attname, *_ in plan]
+    converts = [(index, step[1]) for index, step in enumerate(plan) if step[1] is not None]
+    missing = object()
     params = []
     for attrs in rows:
-        row = []
-        for attname, convert, dynamic, default, f in plan:
-            if attname in attrs:
-                value = attrs[attname]
-            elif dynamic:
-                value = f.get_default()
-            else:
-                row.append(default)
-                continue
-            row.append(value if convert is None or value is None else convert(value))
+        row = [attrs.get(name, missing) for name in names]
+        for index, convert in converts:
+            value = row[index]
+            if value is not None and value is not missing:
+                row[index] = convert(value)
+        if missing in row:
+            for index, (_, convert, dynamic, default, f) in enumerate(plan):
+                if row[index] is missing:
+                    value = f.get_default() if dynamic else default
+                    row[index] = (
+                        convert(value) if dynamic and convert and value is not None else value
+                    )
         params.append(row)
     return params
 

@@ -154,3 +154,34 @@ def test_a_batch_the_database_refuses_is_an_error_and_nothing_is_written(firm, t
     assert status == 1
     assert err.splitlines()[0].startswith("time_entries.csv:2: -: the database refused the rows")
     assert not TimeEntry.objects.exists()
+
+
+def test_a_byte_that_is_not_utf8_is_reported_after_the_rows_before_it(tiny_batches, firm, tmp_path):
+    text = HEADER + (
+        "E1,ann,2025-02-03,1,maybe,delivery,P1,,,\n"
+        "E2,ann,2025-02-05,1,true,delivery,P1,,,caf\xe9\n"  # the same batch as E1
+        "E3,ann,2025-02-04,1,true,delivery,P1,,,\n"
+    )
+    folder = write_folder(tmp_path / "latin1", {"time_entries.csv": text.encode("latin-1")})
+    status, _, err = run_command("import_data", str(folder))
+    assert status == 1
+    assert err.splitlines()[:2] == [
+        "time_entries.csv:2: billable: “maybe” is not a boolean (true/false, 1/0, yes/no)",
+        "time_entries.csv:3: -: the file is not UTF-8 text (invalid continuation byte)",
+    ]
+
+
+def test_a_new_row_gets_the_defaults_of_the_columns_absent_from_the_file(folder):
+    from projects.models import Project
+
+    projects = (
+        "code,client_code,name,revenue,budget,planned_start,planned_end,status\n"
+        "P7,C1,Intranet,1000.50,800,2025-01-06,2025-03-28,planned\n"
+    )
+    status, _, err = run_command(
+        "import_data", str(folder({"projects.csv": projects}, only=("clients.csv", "projects.csv")))
+    )
+    assert status == 0, err
+    p7 = Project.objects.get(code="P7")
+    assert (p7.billing, p7.user_count, p7.requirements_met) == ("fixed", 0, False)
+    assert (p7.revenue, p7.budget) == (Decimal("1000.50"), Decimal("800.00"))
