@@ -62,6 +62,7 @@ REF_CACHE_MAX = 20_000
 ANALYZE_MIN_ROWS = 10_000
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+_ABSENT = object()
 
 
 @dataclass
@@ -252,6 +253,7 @@ class _ImportRun:
         self._invitation_slots: dict[tuple[str, str, str], str] | None = None
         self._answered: dict[str, str] | None = None
         self._coster: Any = None
+        self._amounts: dict[int, Decimal] = {}
         self._written: dict[type[models.Model], int] = {}
         # What changed, for the derived data.
         self.recost_employees: set[int] = set()
@@ -529,17 +531,12 @@ class _ImportRun:
 
     def _attrs(self, job: _FileJob, values: dict[str, Any]) -> dict[str, Any]:
         """Return the model attributes of one parsed row (codes resolved to ids)."""
-        attrs: dict[str, Any] = {}
         refs = self._refs
-        for column, attr, table in job.attrs:
-            if column not in values:
-                continue
-            value = values[column]
-            if table is None or value is None:
-                attrs[attr] = value
-            else:
-                attrs[attr] = refs[table].get(value)
-        return attrs
+        return {
+            attr: value if table is None or value is None else refs[table].get(value)
+            for column, attr, table in job.attrs
+            if (value := values.get(column, _ABSENT)) is not _ABSENT
+        }
 
     # Writing.
 
@@ -559,7 +556,9 @@ class _ImportRun:
                     old=old.get("status"),
                 )
         elif name == "time_entries.csv":
-            self._cost_entries(rows)
+            self._cost_entries(
+                [attrs for attrs in rows if _differs(target, fields, attrs, existing)]
+            )
         try:
             with transaction.atomic():
                 outcomes, copies = _apply(target, fields, rows, existing, defer_creates=True)
@@ -608,7 +607,9 @@ class _ImportRun:
             if tickets
             else {}
         )
-        hundredth = Decimal("0.01")
+        amounts = self._amounts
+        if len(amounts) > 50_000:
+            amounts.clear()
         for attrs in rows:
             cost, bill = coster.costs(
                 employee_id=attrs["employee_id"],
@@ -616,8 +617,11 @@ class _ImportRun:
                 hours=_hundredths(attrs["hours"]),
                 billable=attrs["billable"],
             )
-            attrs["cost"] = Decimal(cost) * hundredth
-            attrs["bill_value"] = Decimal(bill) * hundredth
+            # Cents as the Decimal a MoneyField holds (amounts repeat: made once each).
+            attrs["cost"] = amounts.get(cost) or amounts.setdefault(cost, Decimal(cost).scaleb(-2))
+            attrs["bill_value"] = amounts.get(bill) or amounts.setdefault(
+                bill, Decimal(bill).scaleb(-2)
+            )
             attrs["cost_contract_id"] = coster.cost_contract(
                 project_id=attrs.get("project_id"),
                 contract_id=attrs.get("contract_id"),
@@ -964,6 +968,7 @@ def _copy_in_savepoint(raw: Any, table: str, columns: Sequence[str], payload: st
         except Exception as exc:  # noqa: BLE001 - reported as the batch's error
             cursor.execute("ROLLBACK TO SAVEPOINT exchange_copy")
             cursor.execute("RELEASE SAVEPOINT exchange_copy")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             return str(exc)
         cursor.execute("RELEASE SAVEPOINT exchange_copy")
     return None
@@ -1255,15 +1260,24 @@ def _db_converter(field: models.Field) -> Callable[[Any], Any] | None:
     """Return how a field's Python value becomes its database parameter (None: as is)."""
     if isinstance(field, FixedPointField):
         scale, prepare = field.places, field.get_prep_value
+        known: dict[Any, int] = {}  # hours and amounts repeat: convert each value once
 
         def fixed_point(value: Any) -> Any:
+            units = known.get(value)
+            if units is not None:
+                return units
+            units = None
             # A parsed cell has at most ``places`` decimals: the shift is exact and cheap.
             if type(value) is Decimal:
-                units = value.scaleb(scale)
-                whole = int(units)
-                if whole == units:
-                    return whole
-            return prepare(value)
+                shifted = value.scaleb(scale)
+                if int(shifted) == shifted:
+                    units = int(shifted)
+            if units is None:
+                units = prepare(value)
+            if len(known) > 50_000:
+                known.clear()
+            known[value] = units
+            return units
 
         return fixed_point
     if isinstance(field, models.DateTimeField):
@@ -1324,6 +1338,14 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[
                     )
         params.append(row)
     return params
+
+
+def _differs(
+    target: _Target, fields: list[str], attrs: dict[str, Any], existing: dict[tuple, dict]
+) -> bool:
+    """Return whether a row is new or changes its stored row (what ``_apply`` writes)."""
+    old = existing.get(tuple(attrs[name] for name in target.key))
+    return old is None or any(old[name] != attrs[name] for name in fields if name in attrs)
 
 
 def _apply(

@@ -185,3 +185,23 @@ def test_a_new_row_gets_the_defaults_of_the_columns_absent_from_the_file(folder)
     p7 = Project.objects.get(code="P7")
     assert (p7.billing, p7.user_count, p7.requirements_met) == ("fixed", 0, False)
     assert (p7.revenue, p7.budget) == (Decimal("1000.50"), Decimal("800.00"))
+
+
+def test_an_updated_entry_is_costed_again_and_an_unchanged_one_kept(firm, tmp_path):
+    rows = [
+        "E1,ann,2025-02-03,2,true,delivery,P1,,,\n",
+        "E2,ann,2025-02-04,3,true,delivery,P1,,,\n",
+    ]
+    run_command("import_data", entries(tmp_path, rows))
+    rows[0] = "E1,ann,2025-02-03,4,false,support,,MS1,,\n"
+    status, out, err = run_command("import_data", entries(tmp_path, rows, "changed"))
+    assert status == 0, err
+    assert "time_entries.csv: 2 rows; 0 created, 1 updated, 1 unchanged" in out
+    e1, e2 = TimeEntry.objects.order_by("entry_id")
+    # ann at 60/150 in 2025: 4 h not billable on MS1; E2 as first imported.
+    assert (e1.cost, e1.bill_value, e1.cost_contract.code) == (Decimal("240.00"), 0, "MS1")
+    assert (e2.cost, e2.bill_value, e2.cost_contract) == (
+        Decimal("180.00"),
+        Decimal("450.00"),
+        None,
+    )
