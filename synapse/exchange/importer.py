@@ -2,18 +2,20 @@
 
 How it stays fast and flat at a million rows: every file is streamed and handled a
 batch of ``BATCH_SIZE`` records at a time, and nothing kept across batches grows with
-the file. For each batch: one query per referenced table resolves the batch's codes
-(a small bounded cache keeps the little tables), the duplicate-key check looks the
-batch's keys up in a ledger that spills to a temporary table past ``LEDGER_MEMORY``
-keys, then the rows are upserted after one query for the batch's existing rows (new
-rows by ``COPY`` on PostgreSQL, ``executemany`` on SQLite). Time entries are costed as
-they are inserted (``timesheets.services.EntryCoster``), so they are written once, and
-each person-day's hours are staged in a temporary table for the 24-hour check, done in
-SQL once the file is read. Rows are written while the files are read, inside one
-transaction: the first error switches writing off (every remaining row is still
-validated), and any error, or ``dry_run``, rolls the whole transaction back — so from
-the outside every row of every file is validated first and nothing is written unless
-all of them are valid. Errors are reported in the order of the file's lines.
+the file. For each batch: the cells and row rules are checked in Python; then one
+query per referenced table resolves the batch's codes (a bounded cache keeps the
+little tables); the duplicate-key check looks the batch's keys up in a ledger whose
+older keys sit in a temporary table behind a fixed-size Bloom filter; the rows are
+upserted after one query for the batch's existing rows — new rows by ``COPY`` on
+PostgreSQL, sent from a second thread while the next batch is read (``_Writer``), by
+``executemany`` on SQLite. Time entries are costed as they are inserted
+(``timesheets.services.EntryCoster``), so each is written once, and each person-day's
+hours are staged in a temporary table for the 24-hour check, done in SQL once the file
+is read. Rows are written while the files are read, inside one transaction: the first
+error switches writing off (every remaining row is still validated), and any error,
+or ``dry_run``, rolls the whole transaction back — so from the outside every row of
+every file is validated first and nothing is written unless all of them are valid.
+Errors are reported in the order of the file's lines, as they always were.
 """
 
 from __future__ import annotations
