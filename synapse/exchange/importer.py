@@ -1,13 +1,21 @@
 """Import a folder of CSV files (data-exchange.md): all or nothing, upserted on each file's key.
 
-How it stays fast at a million rows: every file is streamed (one record in memory at
-a time plus a batch), foreign keys are resolved through one ``code → id`` dict per
-referenced table loaded once, and rows are written with ``bulk_create`` /
-``bulk_update`` per batch of ``BATCH_SIZE`` after one query for the batch's existing
-rows. Rows are written while the files are read, inside one transaction: the first
+How it stays fast and flat at a million rows: every file is streamed and handled a
+batch of ``BATCH_SIZE`` records at a time, and nothing kept across batches grows with
+the file. For each batch: the cells and row rules are checked in Python; then one
+query per referenced table resolves the batch's codes (a bounded cache keeps the
+little tables); the duplicate-key check looks the batch's keys up in a ledger whose
+older keys sit in a temporary table behind a fixed-size Bloom filter; the rows are
+upserted after one query for the batch's existing rows — new rows by ``COPY`` on
+PostgreSQL, sent from a second thread while the next batch is read (``_Writer``), by
+``executemany`` on SQLite. Time entries are costed as they are inserted
+(``timesheets.services.EntryCoster``), so each is written once, and each person-day's
+hours are staged in a temporary table for the 24-hour check, done in SQL once the file
+is read. Rows are written while the files are read, inside one transaction: the first
 error switches writing off (every remaining row is still validated), and any error,
 or ``dry_run``, rolls the whole transaction back — so from the outside every row of
 every file is validated first and nothing is written unless all of them are valid.
+Errors are reported in the order of the file's lines, as they always were.
 """
 
 from __future__ import annotations
@@ -15,8 +23,9 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+import itertools
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +34,6 @@ from typing import Any, TextIO
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import DatabaseError, connection, models, transaction
-from django.db.models import Sum
 
 from projects.models import (
     Client,
@@ -40,14 +48,23 @@ from support.models import Ticket, TicketPause
 from surveys.models import SurveyInvitation, SurveyResponse
 from synapse.exchange import rules
 from synapse.exchange import schemas as s
-from synapse.exchange.schemas import FILES, FileSchema, parse_row
+from synapse.exchange.schemas import FILES, FileSchema, row_parser
 from synapse.fields import FixedPointField
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 PROGRESS_MIN_BYTES = 1_000_000
+#: Keys of a file kept in memory for the duplicate check; beyond, a temporary table.
+LEDGER_MEMORY = 20_000
+#: Bits of the Bloom filter of a file's older keys (16 MB, whatever the file's size).
+BLOOM_BITS = 1 << 27
+#: Reference codes cached per table (the small tables stay whole, tickets rotate).
+REF_CACHE_MAX = 20_000
+#: After writing more rows than this to a table, refresh its planner statistics.
+ANALYZE_MIN_ROWS = 10_000
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+_ABSENT = object()
 
 
 @dataclass
@@ -98,6 +115,7 @@ class _Target:
     derived: tuple[str, ...] = ()
     old_extra: tuple[str, ...] = ()
     needs_ids: bool = False
+    computed: tuple[str, ...] = ()
 
 
 TARGETS: dict[str, _Target] = {
@@ -142,6 +160,7 @@ TARGETS: dict[str, _Target] = {
             "contract_code": "contract_id",
             "ticket_ref": "ticket_id",
         },
+        computed=("cost", "bill_value", "cost_contract_id"),
     ),
     "survey_invitations.csv": _Target(
         SurveyInvitation,
@@ -161,13 +180,17 @@ TARGETS: dict[str, _Target] = {
     ),
 }
 
-_REF_LOADERS: dict[str, Callable[[], Iterable[tuple[str, int]]]] = {
-    s.CLIENT: lambda: Client.objects.values_list("code", "pk"),
-    s.EMPLOYEE: lambda: Employee.objects.values_list("user__username", "pk"),
-    s.PROJECT: lambda: Project.objects.values_list("code", "pk"),
-    s.CONTRACT: lambda: Contract.objects.values_list("code", "pk"),
-    s.TICKET: lambda: Ticket.objects.values_list("ref", "pk"),
-    s.INVITATION: lambda: SurveyInvitation.objects.values_list("invitation_id", "pk"),
+_REF_LOOKUPS: dict[str, Callable[[list[str]], Iterable[tuple[str, int]]]] = {
+    s.CLIENT: lambda codes: Client.objects.filter(code__in=codes).values_list("code", "pk"),
+    s.EMPLOYEE: lambda codes: Employee.objects.filter(user__username__in=codes).values_list(
+        "user__username", "pk"
+    ),
+    s.PROJECT: lambda codes: Project.objects.filter(code__in=codes).values_list("code", "pk"),
+    s.CONTRACT: lambda codes: Contract.objects.filter(code__in=codes).values_list("code", "pk"),
+    s.TICKET: lambda codes: Ticket.objects.filter(ref__in=codes).values_list("ref", "pk"),
+    s.INVITATION: lambda codes: SurveyInvitation.objects.filter(
+        invitation_id__in=codes
+    ).values_list("invitation_id", "pk"),
 }
 
 
@@ -211,17 +234,29 @@ def exchange_import(
 
 
 class _ImportRun:
-    """One import: reference maps, what changed (for derived data), errors and counts."""
+    """One import: bounded reference caches, what changed (for derived data), errors, counts."""
 
     def __init__(self, *, directory: Path, dry_run: bool, progress: TextIO | None) -> None:
         self.directory = directory
         self.progress = progress
         self.report = ImportReport(dry_run=dry_run)
         self.writing = True
-        self._refs: dict[str, dict[str, int | None]] = {}
+        self.scratch = _Scratch()
+        self.writer = _Writer()
+        # Errors met while reading a batch (a byte that is not UTF-8, broken CSV): they
+        # follow the errors of the batch's rows, which are checked after it is read.
+        self._held: list[tuple[str, int, str, str]] | None = None
+        # code → id of the codes met lately, per referenced table (bounded: REF_CACHE_MAX).
+        self._refs: dict[str, dict[str, int]] = {}
+        # Keys of the files that provide a referenced table, written or not (an error
+        # earlier switches writing off, yet later files may refer to them).
+        self._provided: dict[str, _KeyLedger] = {}
         self._employment: dict[str, tuple[dt.date, dt.date | None]] | None = None
         self._invitation_slots: dict[tuple[str, str, str], str] | None = None
         self._answered: dict[str, str] | None = None
+        self._coster: Any = None
+        self._amounts: dict[int, Decimal] = {}
+        self._written: dict[type[models.Model], int] = {}
         # What changed, for the derived data.
         self.recost_employees: set[int] = set()
         self.changed_employees: set[int] = set()
@@ -229,26 +264,43 @@ class _ImportRun:
         self.sla_tickets: set[int] = set()
         self.changed_projects: set[int] = set()
         self.holidays_changed = False
-        # Time entries: a person's day total, checked once the file is read.
-        self._day: dict[tuple[str, dt.date], list] = {}
-        self._unwritten_day: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
-        self._unwritten_keys: list[str] = []
-        self._replaced_day: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
+        # Time entries: each row's person-day and hours, staged for the 24-hour check.
+        self._days: _DayStage | None = None
 
     # Driving.
 
     def execute(self) -> None:
-        for schema in FILES:
-            path = self.directory / schema.name
-            if path.is_file():
-                self._import_file(schema, path)
+        try:
+            for schema in FILES:
+                path = self.directory / schema.name
+                if path.is_file():
+                    self._import_file(schema, path)
+            self.sync()
+        finally:
+            self.writer.close()
         if not self.report.errors and not self.report.dry_run:
             self._refresh_derived()
+            self._analyze()
+        self.scratch.drop_all()
 
     def error(self, name: str, line: int, column: str, message: str) -> None:
         """Record one error; from now on nothing more is written."""
+        if self._held is not None:
+            self._held.append((name, line, column, message))
+            return
         self.report.errors.append(f"{name}:{line}: {column}: {message}")
         self.writing = False
+
+    def _analyze(self) -> None:
+        """Refresh the planner statistics of the tables that received many rows.
+
+        Right after a bulk load PostgreSQL plans a fresh table as nearly empty (nested
+        loops, sorts spilled to disk) until autovacuum analyzes it (docs/performance.md).
+        """
+        tables = [m._meta.db_table for m, n in self._written.items() if n > ANALYZE_MIN_ROWS]
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
     # Reading.
 
@@ -310,14 +362,37 @@ class _ImportRun:
 
     # Reference data.
 
-    def refs(self, table: str) -> dict[str, int | None]:
-        """Return the ``code → id`` map of ``table`` (id None: imported, not yet written)."""
-        if table not in self._refs:
-            self._refs[table] = dict(_REF_LOADERS[table]())
-        return self._refs[table]
+    def refs(self, table: str) -> dict[str, int]:
+        """Return the cached ``code → id`` map of ``table`` (codes met lately, bounded)."""
+        return self._refs.setdefault(table, {})
+
+    def known(self, table: str, codes: Collection[str]) -> set[str]:
+        """Return which of ``codes`` exist in ``table`` or earlier in this import.
+
+        Codes found in the database are cached with their id (``refs``) for the batch's
+        writes; one query per batch for the codes not cached yet.
+        """
+        cache = self.refs(table)
+        missing = [code for code in codes if code not in cache]
+        if not missing:
+            return set(codes)
+        if len(cache) + len(missing) > REF_CACHE_MAX:
+            cache.clear()
+            missing = list(codes)
+        found = set(codes) - set(missing)
+        for chunk in _slices(_storable(missing), BATCH_SIZE):
+            for code, pk in _REF_LOOKUPS[table](chunk):
+                cache[code] = pk
+                found.add(code)
+        unwritten = [code for code in missing if code not in found]
+        ledger = self._provided.get(table)
+        if unwritten and ledger is not None:
+            found.update(key[0] for key in ledger.first_lines([(code,) for code in unwritten]))
+        return found
 
     def employment(self) -> dict[str, tuple[dt.date, dt.date | None]]:
         if self._employment is None:
+            self.sync()
             rows = Employee.objects.values_list("user__username", "employed_from", "employed_until")
             self._employment = {name: (start, until) for name, start, until in rows}
         return self._employment
@@ -325,6 +400,7 @@ class _ImportRun:
     # One file.
 
     def _import_file(self, schema: FileSchema, path: Path) -> None:
+        self.sync()
         name = schema.name
         counts = self.report.counts.setdefault(name, FileCounts())
         records = self._records(schema, path)
@@ -333,50 +409,120 @@ class _ImportRun:
             return
         header = first[1]
         target = TARGETS.get(name)
-        refs = [(c.name, c.ref) for c in schema.columns if c.ref and c.name in header]
-        key_columns = schema.key
-        seen: dict[tuple, int] = {}
-        batch: list[tuple[int, dict[str, Any]]] = []
-        flush = self._flush_employees if name == "employees.csv" else self._flush
-        check = getattr(self, f"_check_{name.removesuffix('.csv')}", None)
         table_empty = not (target.model if target else Employee).objects.exists()
-        fields = self._update_fields(header, target) if target else list(header)
-        for line, cells in records:
-            counts.rows += 1
-            values, errors = parse_row(schema, header, cells)
+        provides = (target.provides if target else s.EMPLOYEE) or None
+        ledger = _KeyLedger(self.scratch)
+        if provides is not None:
+            self._provided[provides] = ledger
+        if name == "time_entries.csv":
+            self._days = _DayStage(self.scratch)
+        job = _FileJob(
+            schema=schema,
+            header=header,
+            target=target,
+            counts=counts,
+            ledger=ledger,
+            table_empty=table_empty,
+            fields=self._update_fields(header, target) if target else list(header),
+            refs=[(c.name, c.ref) for c in schema.columns if c.ref and c.name in header],
+            check=getattr(self, f"_check_{name.removesuffix('.csv')}", None),
+            parse=row_parser(schema, header),
+            attrs=[
+                (column, target.attrs.get(column, column), _REF_OF.get(column))
+                if target and column in target.attrs
+                else (column, column, None)
+                for column in header
+            ],
+        )
+        while True:
+            self._held = []
+            chunk = list(itertools.islice(records, BATCH_SIZE))
+            held, self._held = self._held, None
+            if chunk:
+                self._import_batch(job, chunk)
+            for error in held:
+                self.error(*error)
+            if not chunk:
+                break
+        self.sync()
+        if name == "time_entries.csv":
+            self._check_day_totals(name)
+
+    def _import_batch(self, job: _FileJob, chunk: list[tuple[int, list[str]]]) -> None:
+        """Validate one batch of records in line order, then write its valid rows.
+
+        The per-row order of the checks (and so of a row's messages) is: the cells,
+        the duplicate key, the references, the row rule — a column keeps its first error.
+        The cells and the row rules are checked first, without the database, while the
+        previous batch is still being copied in (``_Writer``); then the lookups.
+        """
+        schema, name = job.schema, job.schema.name
+        key_columns = schema.key
+        check, rule = job.check, schema.rule
+        parsed = []
+        keys: list[tuple] = []
+        codes: dict[str, set[str]] = {table: set() for _, table in job.refs}
+        parse = job.parse
+        for line, cells in chunk:
+            values, errors = parse(cells)
+            key = None
+            problems = None
             if "-" not in errors:
                 key = tuple(values.get(column) for column in key_columns)
-                if None not in key and not any(column in errors for column in key_columns):
-                    first_line = seen.setdefault(key, line)
+                if None in key or any(column in errors for column in key_columns):
+                    key = None
+                else:
+                    keys.append(key)
+                for column, table in job.refs:
+                    code = values.get(column)
+                    if code is not None:
+                        codes[table].add(code)
+                if check is not None:
+                    problems = {}
+                    check(values, problems, line)
+                else:
+                    problems = rule(values)
+            parsed.append((line, values, errors, key, problems))
+        job.counts.rows += len(parsed)
+        self.sync()
+        earlier = job.ledger.first_lines(keys) if keys else {}
+        known = {table: self.known(table, found) for table, found in codes.items()}
+        first_seen: dict[tuple, int] = {}
+        days = self._days if name == "time_entries.csv" else None
+        batch: list[tuple[int, dict[str, Any]]] = []
+        for line, values, errors, key, problems in parsed:
+            if problems is not None:
+                if key is not None:
+                    first_line = earlier.get(key) or first_seen.setdefault(key, line)
                     if first_line != line:
                         errors.setdefault(
                             key_columns[0], f"duplicate key (first on line {first_line})"
                         )
-                    elif target is None or target.provides:
-                        table = target.provides if target else s.EMPLOYEE
-                        known = self.refs(table)
-                        known.setdefault(key[0], None)
-                for column, table in refs:
+                for column, table in job.refs:
                     code = values.get(column)
-                    if code is not None and code not in self.refs(table):
+                    if code is not None and code not in known[table]:
                         errors.setdefault(column, f"unknown {table} “{code}”")
-                if check is not None:
-                    check(values, errors, line)
-                else:
-                    for column, message in schema.rule(values).items():
-                        errors.setdefault(column, message)
+                for column, message in problems.items():
+                    errors.setdefault(column, message)
+                if days is not None:
+                    days.add_row(values, problems, line=line, valid=not errors)
             if errors:
                 for column, message in errors.items():
                     self.error(name, line, column, message)
                 continue
             batch.append((line, values))
-            if len(batch) >= BATCH_SIZE:
-                flush(name, target, fields, batch, counts, table_empty)
-                batch = []
+        job.ledger.add(first_seen)
+        written = False
         if batch:
-            flush(name, target, fields, batch, counts, table_empty)
-        if name == "time_entries.csv":
-            self._check_day_totals(name)
+            flush = self._flush_employees if name == "employees.csv" else self._flush
+            written = flush(name, job, batch)
+        if days is not None:
+            days.flush(written=written, writer=self.writer)
+
+    def sync(self) -> None:
+        """Wait for the rows being copied in; a batch the database refused is an error."""
+        for name, line, message in self.writer.wait():
+            self.error(name, line, "-", f"the database refused the rows: {message}")
 
     @staticmethod
     def _update_fields(header: list[str], target: _Target) -> list[str]:
@@ -385,35 +531,24 @@ class _ImportRun:
         names = [target.attrs.get(column, column) for column in header]
         return [name for name in names if name not in key] + list(target.derived)
 
-    def _attrs(self, target: _Target, values: dict[str, Any]) -> dict[str, Any]:
+    def _attrs(self, job: _FileJob, values: dict[str, Any]) -> dict[str, Any]:
         """Return the model attributes of one parsed row (codes resolved to ids)."""
-        attrs: dict[str, Any] = {}
-        for column, value in values.items():
-            attr = target.attrs.get(column)
-            if attr is None:
-                attrs[column] = value
-            elif value is None:
-                attrs[attr] = None
-            else:
-                attrs[attr] = self._refs[_REF_OF[column]].get(value)
-        return attrs
+        refs = self._refs
+        return {
+            attr: value if table is None or value is None else refs[table].get(value)
+            for column, attr, table in job.attrs
+            if (value := values.get(column, _ABSENT)) is not _ABSENT
+        }
 
     # Writing.
 
-    def _flush(
-        self,
-        name: str,
-        target: _Target,
-        fields: list[str],
-        batch: list[tuple[int, dict[str, Any]]],
-        counts: FileCounts,
-        table_empty: bool,
-    ) -> None:
+    def _flush(self, name: str, job: _FileJob, batch: list[tuple[int, dict[str, Any]]]) -> bool:
+        """Upsert one batch of valid rows; return whether they were written."""
         if not self.writing:
-            self._unwritten(name, batch)
-            return
-        rows = [self._attrs(target, values) for _, values in batch]
-        existing = {} if table_empty else _existing(target, fields, rows)
+            return False
+        target, fields, counts = job.target, job.fields, job.counts
+        rows = [self._attrs(job, values) for _, values in batch]
+        existing = {} if job.table_empty else _existing(target, fields, rows)
         if name == "tickets.csv":
             for attrs in rows:
                 old = existing.get((attrs["ref"],), {})
@@ -422,40 +557,86 @@ class _ImportRun:
                     resolved_at=attrs.get("resolved_at", old.get("resolved_at")),
                     old=old.get("status"),
                 )
+        elif name == "time_entries.csv":
+            self._cost_entries(
+                [attrs for attrs in rows if _differs(target, fields, attrs, existing)]
+            )
         try:
             with transaction.atomic():
-                outcomes = _apply(target, fields, rows, existing)
+                outcomes, copies = _apply(target, fields, rows, existing, defer_creates=True)
         except DatabaseError as exc:
             self.error(name, batch[0][0], "-", f"the database refused the rows: {exc}")
-            self._unwritten(name, batch)
-            return
+            return False
+        if copies:
+            table, columns, _ = _insert_plan(target.model)
+            self.writer.copy(table, columns, copies, name=name, line=batch[0][0])
         after = getattr(self, f"_after_{name.removesuffix('.csv')}", None)
         table = target.provides
+        cache = self.refs(table) if table is not None else None
+        written = 0
         for (state, pk, old), attrs in zip(outcomes, rows, strict=True):
             counts.add(state)
-            if table is not None:
-                self._refs[table][attrs[target.key[0]]] = pk
+            if state != UNCHANGED:
+                written += 1
+            if cache is not None and len(cache) < REF_CACHE_MAX:
+                cache[attrs[target.key[0]]] = pk
             if after is not None and state != UNCHANGED:
                 after(pk, attrs, old)
+        self._written[target.model] = self._written.get(target.model, 0) + written
+        return True
 
-    def _unwritten(self, name: str, batch: list[tuple[int, dict[str, Any]]]) -> None:
-        """Note rows validated but not written (an error was found earlier)."""
-        if name == "time_entries.csv":
-            for _, values in batch:
-                self._entry_unwritten(values)
+    def _cost_entries(self, rows: list[dict[str, Any]]) -> None:
+        """Set each new or changed time entry's cost, billable value and cost contract.
+
+        The values ``timesheets.services.time_entries_recost`` stores (``EntryCoster``
+        is its Python twin), computed before the rows are written so that each row is
+        written once instead of being inserted and then updated.
+        """
+        from timesheets.services import EntryCoster
+
+        if self._coster is None:
+            self._coster = EntryCoster()
+        coster = self._coster
+        tickets = {
+            attrs["ticket_id"]
+            for attrs in rows
+            if attrs.get("ticket_id") is not None
+            and attrs.get("project_id") is None
+            and attrs.get("contract_id") is None
+        }
+        ticket_contracts = (
+            dict(Ticket.objects.filter(pk__in=tickets).values_list("pk", "contract_id"))
+            if tickets
+            else {}
+        )
+        amounts = self._amounts
+        if len(amounts) > 50_000:
+            amounts.clear()
+        for attrs in rows:
+            cost, bill = coster.costs(
+                employee_id=attrs["employee_id"],
+                day=attrs["date"],
+                hours=_hundredths(attrs["hours"]),
+                billable=attrs["billable"],
+            )
+            # Cents as the Decimal a MoneyField holds (amounts repeat: made once each).
+            attrs["cost"] = amounts.get(cost) or amounts.setdefault(cost, Decimal(cost).scaleb(-2))
+            attrs["bill_value"] = amounts.get(bill) or amounts.setdefault(
+                bill, Decimal(bill).scaleb(-2)
+            )
+            attrs["cost_contract_id"] = coster.cost_contract(
+                project_id=attrs.get("project_id"),
+                contract_id=attrs.get("contract_id"),
+                ticket_contract_id=ticket_contracts.get(attrs.get("ticket_id")),
+            )
 
     def _flush_employees(
-        self,
-        name: str,
-        target: _Target | None,
-        fields: list[str],
-        batch: list[tuple[int, dict[str, Any]]],
-        counts: FileCounts,
-        table_empty: bool,
-    ) -> None:
+        self, name: str, job: _FileJob, batch: list[tuple[int, dict[str, Any]]]
+    ) -> bool:
         """Upsert users, employees and each employee's rate at ``employed_from``."""
         if not self.writing:
-            return
+            return False
+        fields, counts = job.fields, job.counts
         user_model = get_user_model()
         rows = [values for _, values in batch]
         usernames = [values["username"] for values in rows]
@@ -495,7 +676,7 @@ class _ImportRun:
                     for v in rows
                 ]
                 existing = _existing(employee_target, header_fields, employee_rows)
-                employees = _apply(employee_target, header_fields, employee_rows, existing)
+                employees, _ = _apply(employee_target, header_fields, employee_rows, existing)
                 rate_target = _Target(Rate, ("employee_id", "effective_from"))
                 rate_rows = [
                     {
@@ -508,13 +689,13 @@ class _ImportRun:
                 ]
                 rate_fields = ["cost_rate", "bill_rate"]
                 existing = _existing(rate_target, rate_fields, rate_rows)
-                rates = _apply(rate_target, rate_fields, rate_rows, existing)
+                rates, _ = _apply(rate_target, rate_fields, rate_rows, existing)
         except DatabaseError as exc:
             self.error(name, batch[0][0], "-", f"the database refused the rows: {exc}")
-            return
+            return False
         changed_emails = {u.pk for u in email_changed}
         for values, (state, pk, _), (rate_state, _, _) in zip(rows, employees, rates, strict=True):
-            self._refs[s.EMPLOYEE][values["username"]] = pk
+            self.refs(s.EMPLOYEE)[values["username"]] = pk
             if state == UNCHANGED and (
                 rate_state != UNCHANGED or user_ids[values["username"]] in changed_emails
             ):
@@ -524,6 +705,7 @@ class _ImportRun:
                 self.changed_employees.add(pk)
             if rate_state != UNCHANGED:
                 self.recost_employees.add(pk)
+        return True
 
     # Checks beyond the row rule (references to other records, cross-row facts).
 
@@ -537,41 +719,10 @@ class _ImportRun:
     def _check_time_entries(
         self, values: dict[str, Any], errors: dict[str, str], line: int
     ) -> None:
-        username, day = values.get("username"), values.get("date")
+        username = values.get("username")
         employment = self.employment().get(username) if username else None
-        problems = rules.validate_time_entry(values, employment=employment)
-        for column, message in problems.items():
+        for column, message in rules.validate_time_entry(values, employment=employment).items():
             errors.setdefault(column, message)
-        hours = values.get("hours")
-        if username is None or day is None or hours is None or "hours" in problems:
-            return
-        slot = self._day.get((username, day))
-        if slot is None:
-            self._day[(username, day)] = [hours, line]
-        else:
-            slot[0] += hours
-            slot[1] = line
-        if errors:
-            self._entry_unwritten(values)
-
-    def _entry_unwritten(self, values: dict[str, Any]) -> None:
-        username, day, hours = values.get("username"), values.get("date"), values.get("hours")
-        if username is None or day is None or hours is None:
-            return
-        self._unwritten_day[(username, day)] += hours
-        if values.get("entry_id") is not None:
-            self._unwritten_keys.append(values["entry_id"])
-            if len(self._unwritten_keys) >= BATCH_SIZE:
-                self._replaced_flush()
-
-    def _replaced_flush(self) -> None:
-        """Note the stored hours that unwritten entries would replace."""
-        stored = TimeEntry.objects.filter(entry_id__in=self._unwritten_keys).values_list(
-            "employee__user__username", "date", "hours"
-        )
-        for username, day, hours in stored:
-            self._replaced_day[(username, day)] += hours
-        self._unwritten_keys = []
 
     def _check_day_totals(self, name: str) -> None:
         """Report each person-day whose hours would exceed 24, on its last line in the file.
@@ -580,37 +731,16 @@ class _ImportRun:
         not replace: stored rows now (the file's written entries among them), minus
         what unwritten entries would replace, plus the unwritten entries' hours.
         """
-        if not self._day:
-            return
-        self._replaced_flush()
-        usernames = {username for username, _ in self._day}
-        days = [day for _, day in self._day]
-        stored = (
-            TimeEntry.objects.filter(
-                employee__user__username__in=usernames, date__range=(min(days), max(days))
-            )
-            .values("employee__user__username", "date")
-            .annotate(total=Sum("hours"))
-        )
-        if not self._unwritten_day:
-            stored = stored.filter(total__gt=rules.MAX_DAY_HOURS)
-        totals: dict[tuple[str, dt.date], Decimal] = defaultdict(Decimal)
-        for row in stored.order_by():
-            totals[(row["employee__user__username"], row["date"])] = row["total"]
-        for person_day, hours in self._unwritten_day.items():
-            totals[person_day] += hours - self._replaced_day.get(person_day, Decimal(0))
-        over = [
-            (slot[1], person_day, totals[person_day])
-            for person_day, slot in self._day.items()
-            if totals.get(person_day, Decimal(0)) > rules.MAX_DAY_HOURS
-        ]
-        for line, (username, day), total in sorted(over):
+        self.sync()
+        for line, username, day, total in self._days.over(rules.MAX_DAY_HOURS):
             self.error(name, line, "hours", rules.day_total_message(username, day, total))
+        self._days = None
 
     def _check_survey_invitations(
         self, values: dict[str, Any], errors: dict[str, str], line: int
     ) -> None:
         if self._invitation_slots is None:
+            self.sync()
             self._invitation_slots = {}
             stored = SurveyInvitation.objects.values_list(
                 "invitation_id", "kind", "project__code", "ticket__ref"
@@ -639,6 +769,7 @@ class _ImportRun:
         for column, message in rules.validate_survey_response(values).items():
             errors.setdefault(column, message)
         if self._answered is None:
+            self.sync()
             self._answered = dict(
                 SurveyResponse.objects.filter(invitation__isnull=False).values_list(
                     "invitation__invitation_id", "response_id"
@@ -670,9 +801,6 @@ class _ImportRun:
 
     def _after_ticket_pauses(self, pk: int, attrs: dict[str, Any], old: dict | None) -> None:
         self.sla_tickets.add(attrs["ticket_id"])
-
-    def _after_time_entries(self, pk: int, attrs: dict[str, Any], old: dict | None) -> None:
-        self.recost_employees.add(attrs["employee_id"])
 
     def _refresh_derived(self) -> None:
         """Recompute what is derived from the imported rows (bulk, in the transaction)."""
@@ -726,6 +854,393 @@ _EMPLOYEE_FIELDS = {
 }
 
 
+@dataclass
+class _FileJob:
+    """What the batches of one file share: its header, target, checks and key ledger."""
+
+    schema: FileSchema
+    header: list[str]
+    target: _Target | None
+    counts: FileCounts
+    ledger: _KeyLedger
+    table_empty: bool
+    fields: list[str]
+    refs: list[tuple[str, str]]
+    check: Callable[[dict[str, Any], dict[str, str], int], None] | None
+    parse: Callable[[Sequence[str]], tuple[dict[str, Any], dict[str, str]]]
+    attrs: list[tuple[str, str, str | None]]
+
+
+class _Scratch:
+    """The temporary tables of one import, where what grows with a file's size is kept.
+
+    Temporary tables live in the import's transaction (a rollback removes them) and are
+    dropped at its end; their names are unique per process.
+    """
+
+    _numbers = itertools.count(1)
+
+    def __init__(self) -> None:
+        self.tables: list[str] = []
+
+    def create(self, columns: str) -> str:
+        name = f"exchange_scratch_{next(self._numbers)}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+        self.tables.append(name)
+        return name
+
+    @staticmethod
+    def analyze(table: str) -> None:
+        """Give PostgreSQL row counts for a filled temporary table (autovacuum never does)."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {table}")
+
+    def drop_all(self) -> None:
+        with connection.cursor() as cursor:
+            for name in self.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        self.tables = []
+
+
+class _Writer:
+    """Copies rows in while the import reads on: a second thread on the same connection.
+
+    On PostgreSQL a batch's ``COPY`` (parsing, a dozen index insertions per time entry
+    and the foreign-key checks) takes as long as reading and checking the next batch
+    in Python; a one-worker thread runs the copies in order on the import's connection
+    so that both proceed at once. The main thread calls ``wait`` before any other
+    statement (one statement at a time on a connection). Each copy runs in its own
+    savepoint with the foreign keys checked at its end (``SET CONSTRAINTS ... IMMEDIATE``
+    for the statement, then back to Django's deferred default) rather than all at
+    commit; a refused batch is rolled back to its savepoint and reported by ``wait``.
+    On SQLite the copy is simply done at once.
+    """
+
+    def __init__(self) -> None:
+        self.background = connection.vendor == "postgresql"
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: list[tuple[Future, str, int]] = []
+
+    def copy(
+        self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], *, name: str, line: int
+    ) -> None:
+        """Insert ``rows`` (database values) into ``table``; ``name:line`` blames a refusal."""
+        if not self.background:
+            _write_rows(table, columns, rows)
+            return
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exchange-copy")
+        connection.ensure_connection()
+        raw = connection.connection
+        future = self.pool.submit(_copy_in_savepoint, raw, table, columns, _copy_payload(rows))
+        self.pending.append((future, name, line))
+
+    def wait(self) -> list[tuple[str, int, str]]:
+        """Wait for every copy submitted; return ``(file, line, message)`` of those refused."""
+        refused = []
+        for future, name, line in self.pending:
+            message = future.result()
+            if message is not None:
+                refused.append((name, line, message))
+        self.pending = []
+        return refused
+
+    def close(self) -> None:
+        """Wait for the copies still running (before the transaction ends) and stop."""
+        for future, _, _ in self.pending:
+            future.exception()
+        self.pending = []
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+
+def _copy_in_savepoint(raw: Any, table: str, columns: Sequence[str], payload: str) -> str | None:
+    """COPY ``payload`` into ``table`` on the psycopg connection ``raw``; None, or why refused."""
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with raw.cursor() as cursor:
+        cursor.execute("SAVEPOINT exchange_copy")
+        try:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                copy.write(payload)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        except Exception as exc:  # noqa: BLE001 - reported as the batch's error
+            cursor.execute("ROLLBACK TO SAVEPOINT exchange_copy")
+            cursor.execute("RELEASE SAVEPOINT exchange_copy")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            return str(exc)
+        cursor.execute("RELEASE SAVEPOINT exchange_copy")
+    return None
+
+
+class _KeyLedger:
+    """The keys met so far in one file with the line of their first occurrence.
+
+    The duplicate-key check of data-exchange.md without a dict of every key: the latest
+    ``LEDGER_MEMORY`` keys are in memory; older ones move to a temporary table (no
+    index: writing it stays cheap) and into a Bloom filter of fixed size (``BLOOM_BITS``
+    bits, three per key). A key the filter has never seen was never met; only the few
+    keys it may have seen — true duplicates and about one in 100,000 others at a
+    million keys — are looked up in the table, with one query per batch.
+    """
+
+    def __init__(self, scratch: _Scratch) -> None:
+        self.scratch = scratch
+        self.memory: dict[tuple, int] = {}
+        self.table: str | None = None
+        self.bloom: bytearray | None = None
+
+    def _positions(self, text: str) -> tuple[int, int, int]:
+        mask = BLOOM_BITS - 1
+        first, second = hash(text), hash((text,))
+        return first & mask, (first >> 32) & mask, second & mask
+
+    def first_lines(self, keys: Sequence[tuple]) -> dict[tuple, int]:
+        """Return the first line of each of ``keys`` met before (absent: never met)."""
+        memory = self.memory
+        found = {key: memory[key] for key in keys if key in memory}
+        bloom = self.bloom
+        if bloom is None:
+            return found
+        maybe = {}
+        for key in keys:
+            if key in found:
+                continue
+            text = _key_text(key)
+            if all(bloom[at >> 3] & (1 << (at & 7)) for at in self._positions(text)):
+                maybe[text] = key
+        if maybe:
+            sql = f"SELECT k, MIN(line) FROM {self.table} WHERE k"  # noqa: S608 - our own table
+            for text, line in _select_in(sql, list(maybe), suffix=" GROUP BY k"):
+                found[maybe[text]] = line
+        return found
+
+    def add(self, first: dict[tuple, int]) -> None:
+        """Note the keys met for the first time (with their line)."""
+        self.memory.update(first)
+        if len(self.memory) < LEDGER_MEMORY:
+            return
+        if self.table is None:
+            self.table = self.scratch.create("k text, line integer")
+            self.bloom = bytearray(BLOOM_BITS >> 3)
+        bloom = self.bloom
+        rows = []
+        for key, line in self.memory.items():
+            text = _key_text(key)
+            rows.append((text, line))
+            for at in self._positions(text):
+                bloom[at >> 3] |= 1 << (at & 7)
+        _write_rows(self.table, ("k", "line"), rows)
+        self.memory = {}
+
+
+class _DayStage:
+    """Time entries' ``(line, entry_id, username, date, hours)``, staged for the 24-hour check.
+
+    Rows are buffered for one batch, then written to a temporary table with whether the
+    import wrote them; ``over`` then finds, in SQL, the person-days over the limit.
+    """
+
+    COLUMNS = ("line", "entry_id", "username", "day", "hours", "written")
+
+    def __init__(self, scratch: _Scratch) -> None:
+        self.scratch = scratch
+        self.table = scratch.create(
+            "line integer, entry_id text, username text, day date, hours bigint, written boolean"
+        )
+        self.pending: list[list[Any]] = []
+        self.first_day: dt.date | None = None
+        self.last_day: dt.date | None = None
+
+    def add_row(
+        self, values: dict[str, Any], problems: dict[str, str], *, line: int, valid: bool
+    ) -> None:
+        """Stage a time entry's hours (not when its person, day or hours are unusable)."""
+        username, day, hours = values.get("username"), values.get("date"), values.get("hours")
+        if username is None or day is None or hours is None or "hours" in problems:
+            return
+        entry_id = values.get("entry_id")
+        self.pending.append([line, entry_id, username, day, _hundredths(hours), valid])
+        if self.first_day is None or day < self.first_day:
+            self.first_day = day
+        if self.last_day is None or day > self.last_day:
+            self.last_day = day
+        if self.first_day is None or day < self.first_day:
+            self.first_day = day
+        if self.last_day is None or day > self.last_day:
+            self.last_day = day
+
+    def flush(self, *, written: bool, writer: _Writer) -> None:
+        """Write the batch's rows; the valid ones were written to the database if ``written``."""
+        if not self.pending:
+            return
+        adapt = connection.ops.adapt_datefield_value
+        postgres = connection.vendor == "postgresql"
+        rows = []
+        for line, entry_id, username, day, hours, valid in self.pending:
+            if postgres:  # PostgreSQL text cannot hold NUL; such codes exist nowhere anyway.
+                entry_id = entry_id and entry_id.replace("\x00", "\ufffd")
+                username = username.replace("\x00", "\ufffd")
+            rows.append((line, entry_id, username, adapt(day), hours, valid and written))
+        writer.copy(self.table, self.COLUMNS, rows, name="time_entries.csv", line=rows[0][0])
+        self.pending = []
+
+    def over(self, limit: Decimal) -> list[tuple[int, str, dt.date, Decimal]]:
+        """Return ``(last line, username, day, total)`` of the person-days over ``limit`` hours.
+
+        total = the person's entries stored now (the file's written rows among them)
+        − the stored entries that unwritten rows would replace + the unwritten rows;
+        one grouped statement, sorted by line.
+        """
+        self.scratch.analyze(self.table)
+        if self.first_day is None:
+            return []
+        quote = connection.ops.quote_name
+        entries = quote(TimeEntry._meta.db_table)
+        employees = quote(Employee._meta.db_table)
+        users = quote(get_user_model()._meta.db_table)
+        sql = f"""
+            WITH f AS (
+                SELECT username, day, MAX(line) AS line,
+                       SUM(CASE WHEN written THEN 0 ELSE hours END) AS unwritten
+                FROM {self.table} GROUP BY username, day
+            ), stored AS (
+                SELECT u.username AS username, e.date AS day, SUM(e.hours) AS hours
+                FROM {entries} e
+                JOIN {employees} p ON p.id = e.employee_id
+                JOIN {users} u ON u.id = p.user_id
+                WHERE e.date BETWEEN %s AND %s
+                GROUP BY u.username, e.date
+            ), replaced AS (
+                SELECT u.username AS username, e.date AS day, SUM(e.hours) AS hours
+                FROM {self.table} t
+                JOIN {entries} e ON e.entry_id = t.entry_id
+                JOIN {employees} p ON p.id = e.employee_id
+                JOIN {users} u ON u.id = p.user_id
+                WHERE NOT t.written
+                GROUP BY u.username, e.date
+            )
+            SELECT f.line, f.username, f.day,
+                   COALESCE(stored.hours, 0) - COALESCE(replaced.hours, 0) + f.unwritten
+            FROM f
+            LEFT JOIN stored ON stored.username = f.username AND stored.day = f.day
+            LEFT JOIN replaced ON replaced.username = f.username AND replaced.day = f.day
+            WHERE COALESCE(stored.hours, 0) - COALESCE(replaced.hours, 0) + f.unwritten > %s
+            ORDER BY f.line
+        """  # noqa: S608 - table names from _meta and our own temporary table
+        adapt = connection.ops.adapt_datefield_value
+        params = [adapt(self.first_day), adapt(self.last_day), _hundredths(limit)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        return [
+            (line, username, _as_date(day), Decimal(int(total)).scaleb(-2))
+            for line, username, day, total in found
+        ]
+
+
+def _hundredths(value: Decimal) -> int:
+    """Return a decimal of at most 2 places as an integer of hundredths (exact)."""
+    return int(value.scaleb(2))
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _key_text(key: tuple) -> str:
+    """Return one text per key value (instants in UTC, as aware datetimes compare).
+
+    A one-code key is its code (most files); any other key is the ``repr`` of its
+    parts, which starts with ``(`` — as does a code then, so that no two keys share a text.
+    """
+    if len(key) == 1 and type(key[0]) is str:
+        code = key[0]
+        if not code.startswith("(") and "\x00" not in code:
+            return code
+    parts = tuple(
+        value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value for value in key
+    )
+    return repr(parts)
+
+
+def _storable(codes: Iterable[str]) -> list[str]:
+    """Return the codes the database can hold (PostgreSQL text cannot contain NUL)."""
+    if connection.vendor == "postgresql":
+        return [code for code in codes if "\x00" not in code]
+    return list(codes)
+
+
+def _slices(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _select_in(sql: str, values: list[Any], suffix: str = "") -> list[tuple]:
+    """Run ``sql`` (ending in ``WHERE column``) for ``values``: ``= ANY`` or chunked ``IN``."""
+    found: list[tuple] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{sql} = ANY(%s){suffix}", [values])
+            return cursor.fetchall()
+        for chunk in _slices(values, 500):
+            cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))}){suffix}", chunk)
+            found.extend(cursor.fetchall())
+    return found
+
+
+def _write_rows(table: str, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
+    """Insert ``rows`` of database values: ``COPY`` on PostgreSQL, ``executemany`` elsewhere.
+
+    ``COPY`` streams the rows in one statement (several times faster than a parameterised
+    INSERT per row); a row the database refuses fails the whole statement, as before.
+    """
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            payload = _copy_payload(rows)
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
+                copy.write(payload)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_payload(rows: Iterable[Sequence[Any]]) -> str:
+    """Return ``rows`` as the text a ``COPY ... FROM STDIN`` reads (one line a row).
+
+    NULL is ``\\N``; text is escaped (backslash, tab, newline, carriage return); other
+    values are written as ``str`` gives them, which PostgreSQL reads back as the same
+    value (integers, ``True``/``False``, ISO dates, datetimes with their offset).
+    Built in the calling thread so that the copy itself only sends it (``_Writer``).
+    """
+    escapes = _COPY_ESCAPES
+    lines = [
+        "\t".join(
+            [
+                "\\N"
+                if value is None
+                else value.translate(escapes)
+                if isinstance(value, str)
+                else str(value)
+                for value in row
+            ]
+        )
+        for row in rows
+    ]
+    lines.append("")
+    return "\n".join(lines)
+
+
 def _chunks(items: list[int], size: int = 1000) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -746,7 +1261,27 @@ def _existing(
 def _db_converter(field: models.Field) -> Callable[[Any], Any] | None:
     """Return how a field's Python value becomes its database parameter (None: as is)."""
     if isinstance(field, FixedPointField):
-        return field.get_prep_value
+        scale, prepare = field.places, field.get_prep_value
+        known: dict[Any, int] = {}  # hours and amounts repeat: convert each value once
+
+        def fixed_point(value: Any) -> Any:
+            units = known.get(value)
+            if units is not None:
+                return units
+            units = None
+            # A parsed cell has at most ``places`` decimals: the shift is exact and cheap.
+            if type(value) is Decimal:
+                shifted = value.scaleb(scale)
+                if int(shifted) == shifted:
+                    units = int(shifted)
+            if units is None:
+                units = prepare(value)
+            if len(known) > 50_000:
+                known.clear()
+            known[value] = units
+            return units
+
+        return fixed_point
     if isinstance(field, models.DateTimeField):
         return lambda value: field.get_db_prep_save(value, connection)
     if isinstance(field, models.DateField):
@@ -758,43 +1293,61 @@ def _db_converter(field: models.Field) -> Callable[[Any], Any] | None:
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-def _insert_many(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (model attributes; missing ones get the field default) in one statement.
-
-    A parameterised ``executemany`` rather than ``bulk_create``: Django's SQLite backend
-    caps a bulk insert at 999 parameters (about 75 time entries a statement) and
-    compiles every value through the query compiler, which made a million-row import
-    several times slower. Values are prepared as each field would (the integer
-    hundredths of money and hours, dates, aware datetimes), so what is stored is the same.
-    """
+def _insert_plan(model: type[models.Model]) -> tuple[str, list[str], list[tuple]]:
+    """Return the table, columns and per-field conversion of ``_insert_rows`` for ``model``."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - names from _meta
     plan = []
     for f in fields:
         convert = _db_converter(f)
+        plain_date = isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField)
+        if plain_date and connection.vendor == "postgresql":
+            convert = None  # psycopg adapts dates itself (the backend's adapter is a no-op)
         dynamic = f.has_default() and callable(f.default)
         default = None if dynamic else f.get_default()
         if convert is not None and default is not None:
             default = convert(default)
         plan.append((f.attname, convert, dynamic, default, f))
+    return connection.ops.quote_name(model._meta.db_table), [f.column for f in fields], plan
+
+
+def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """Return ``rows`` (model attributes; missing ones get the field default) as database rows.
+
+    Written with ``COPY`` on PostgreSQL, a parameterised ``executemany`` on SQLite, rather
+    than ``bulk_create``: Django's SQLite backend caps a bulk insert at 999 parameters
+    (about 75 time entries a statement) and compiles every value through the query
+    compiler, which made a million-row import several times slower. Values are prepared
+    as each field would (the integer hundredths of money and hours, dates, aware
+    datetimes), so what is stored is the same.
+    """
+    _, _, plan = _insert_plan(model)
+    names = [attname for attname, *_ in plan]
+    converts = [(index, step[1]) for index, step in enumerate(plan) if step[1] is not None]
+    missing = object()
     params = []
     for attrs in rows:
-        row = []
-        for attname, convert, dynamic, default, f in plan:
-            if attname in attrs:
-                value = attrs[attname]
-            elif dynamic:
-                value = f.get_default()
-            else:
-                row.append(default)
-                continue
-            row.append(value if convert is None or value is None else convert(value))
+        row = [attrs.get(name, missing) for name in names]
+        for index, convert in converts:
+            value = row[index]
+            if value is not None and value is not missing:
+                row[index] = convert(value)
+        if missing in row:
+            for index, (_, convert, dynamic, default, f) in enumerate(plan):
+                if row[index] is missing:
+                    value = f.get_default() if dynamic else default
+                    row[index] = (
+                        convert(value) if dynamic and convert and value is not None else value
+                    )
         params.append(row)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    return params
+
+
+def _differs(
+    target: _Target, fields: list[str], attrs: dict[str, Any], existing: dict[tuple, dict]
+) -> bool:
+    """Return whether a row is new or changes its stored row (what ``_apply`` writes)."""
+    old = existing.get(tuple(attrs[name] for name in target.key))
+    return old is None or any(old[name] != attrs[name] for name in fields if name in attrs)
 
 
 def _apply(
@@ -802,11 +1355,14 @@ def _apply(
     fields: list[str],
     rows: list[dict[str, Any]],
     existing: dict[tuple, dict[str, Any]],
-) -> list[tuple[str, int | None, dict[str, Any] | None]]:
-    """Create the new rows and update the changed ones; return ``(state, id, old)`` each.
+    *,
+    defer_creates: bool = False,
+) -> tuple[list[tuple[str, int | None, dict[str, Any] | None]], list[list[Any]]]:
+    """Update the changed rows and create the new ones; return ``(state, id, old)`` each.
 
     The id of a created row is read back only when the target needs it (a file others
-    refer to); otherwise it is None.
+    refer to); otherwise it is None. With ``defer_creates`` (a target nobody needs ids
+    of) the new rows are returned as database rows for the caller to copy in instead.
     """
     model = target.model
     creates: list[dict[str, Any]] = []
@@ -822,19 +1378,25 @@ def _apply(
             outcomes.append((UPDATED, old["pk"], old))
         else:
             outcomes.append((UNCHANGED, old["pk"], old))
-    if creates:
-        _insert_many(model, creates)
-        if target.provides or target.needs_ids:
-            key = target.key[0]
-            ids = dict(
-                model.objects.filter(**{f"{key}__in": [attrs[key] for attrs in creates]})
-                .values_list(key, "pk")
-                .order_by()
-            )
-            outcomes = [
-                (state, ids[attrs[key]] if state == CREATED else pk, old)
-                for (state, pk, old), attrs in zip(outcomes, rows, strict=True)
-            ]
     if updates and fields:
-        model.objects.bulk_update(updates, fields, batch_size=500)
-    return outcomes
+        model.objects.bulk_update(updates, [*fields, *target.computed], batch_size=500)
+    if not creates:
+        return outcomes, []
+    needs_ids = bool(target.provides or target.needs_ids)
+    params = _insert_rows(model, creates)
+    if defer_creates and not needs_ids:
+        return outcomes, params
+    table, columns, _ = _insert_plan(model)
+    _write_rows(table, columns, params)
+    if needs_ids:
+        key = target.key[0]
+        ids = dict(
+            model.objects.filter(**{f"{key}__in": [attrs[key] for attrs in creates]})
+            .values_list(key, "pk")
+            .order_by()
+        )
+        outcomes = [
+            (state, ids[attrs[key]] if state == CREATED else pk, old)
+            for (state, pk, old), attrs in zip(outcomes, rows, strict=True)
+        ]
+    return outcomes, []
