@@ -11,14 +11,19 @@ local-memory cache is per process): every request reads a **version token** with
 query (``page_token``) and the fragment's key contains it, so the first request after a
 change misses and renders afresh. The token is a digest of
 
-- the snapshot rows the page reads (its grain and periods, its scope and the company,
-  the KPI of a KPI page): their count and latest ``computed_at``. Every snapshot write
-  stamps the rows it writes with its run's ``as_of`` (``synapse.kpis.snapshots``) and
-  deletes the rows it no longer produces, so a rewrite raises the latest stamp or
-  changes the count;
-- the bands: their count and latest ``updated_at`` (``auto_now``);
-- the scope lists: a digest of every client's code and name, project's code and name
-  and employee's user name and full name (PostgreSQL hashes them with ``md5``; SQLite
+- the snapshot runs (``KpiRun``): their count, latest id, periods written and latest
+  finish. Snapshots are written by runs only — the nightly task, ``compute_snapshots``,
+  the demo seed and the bench all go through ``synapse.kpis.snapshots.snapshots_run``,
+  which creates the run, counts each period on it in the transaction that writes the
+  period's rows (``snapshots_compute_period(run=...)``) and stamps its end. So a
+  rewrite is seen by the first request after its commit, in every process. (Reading
+  the snapshot rows themselves was tried: their count and latest ``computed_at`` cost
+  1.5–5 ms of PostgreSQL per request at large, the planner walking every company row
+  of the grain; a write outside a run, which only tests do, would need
+  ``cache.clear()``.)
+- the bands: a digest of every band's key and bounds;
+- the scope lists: a digest of every client's code and name, project's code and name,
+  employee's full name and user's name (PostgreSQL hashes them with ``md5``; SQLite
   returns the joined text and Python hashes it), so an added, renamed or removed
   record changes it.
 
@@ -33,17 +38,14 @@ request, so no CSRF token, user name or navigation can enter them.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-
-from synapse.kpis.periods import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -79,58 +81,48 @@ CODE_VERSION = _code_version()
 
 # One statement, so the token costs one round trip; raw SQL because the digest of the
 # scope lists needs string aggregation, which the ORM offers on PostgreSQL only.
-_SNAPSHOTS = """
-    SELECT COUNT(*) AS n, MAX(computed_at) AS last FROM kpis_kpisnapshot
-    WHERE grain = %s AND period_start IN ({periods}){keys}
-      AND ((scope_kind = %s AND scope_key = %s) OR (scope_kind = 'company' AND scope_key = ''))
-"""
-_BANDS = "SELECT COUNT(*) AS n, MAX(updated_at) AS last FROM kpis_kpiband"
+# Every snapshot run, as a whole: a run is created when it starts, counts each period it
+# writes in the same transaction as that period's rows, and is stamped when it ends.
+_RUNS = (
+    "SELECT COUNT(*) AS n, MAX(id) AS last, SUM(periods_done) AS periods, "
+    "MAX(finished_at) AS finished FROM kpis_kpirun"
+)
+# The bands by content (a saved band need not become the latest ``updated_at``: clocks).
+_BAND_ROW = (
+    "key || ' ' || COALESCE(CAST(low AS TEXT), '') || ' ' || COALESCE(CAST(high AS TEXT), '')"
+)
+# The bands and the names as a digest of the rows in table order (no ORDER BY: sorting
+# cost more than the rest of the token; the order of a table's rows changes only when it
+# is written, and then its text changes anyway, or at worst a fragment is rendered again).
 _LISTS = {
-    "postgresql": {
-        "client": "SELECT md5(string_agg(code || ' ' || name, '|' ORDER BY id)) AS h "
-        "FROM projects_client",
-        "project": "SELECT md5(string_agg(code || ' ' || name, '|' ORDER BY id)) AS h "
-        "FROM projects_project",
-        "employee": "SELECT md5(string_agg(u.username || ' ' || e.full_name, '|' "
-        "ORDER BY e.id)) AS h FROM timesheets_employee e JOIN auth_user u ON u.id = e.user_id",
-    },
-    "sqlite": {
-        "client": "SELECT group_concat(x, '|') AS h FROM "
-        "(SELECT code || ' ' || name AS x FROM projects_client ORDER BY id)",
-        "project": "SELECT group_concat(x, '|') AS h FROM "
-        "(SELECT code || ' ' || name AS x FROM projects_project ORDER BY id)",
-        "employee": "SELECT group_concat(x, '|') AS h FROM (SELECT u.username || ' ' || "
-        "e.full_name AS x FROM timesheets_employee e JOIN auth_user u ON u.id = e.user_id "
-        "ORDER BY e.id)",
-    },
+    "postgresql": (
+        f"SELECT md5(string_agg({_BAND_ROW}, '|')) AS h FROM kpis_kpiband",
+        "SELECT md5(string_agg(code || ' ' || name, '|')) AS h FROM projects_client",
+        "SELECT md5(string_agg(code || ' ' || name, '|')) AS h FROM projects_project",
+        "SELECT md5(string_agg(user_id || ' ' || full_name, '|')) AS h FROM timesheets_employee",
+        "SELECT md5(string_agg(id || ' ' || username, '|')) AS h FROM auth_user",
+    ),
+    "sqlite": (
+        f"SELECT group_concat({_BAND_ROW}, '|') AS h FROM kpis_kpiband",
+        "SELECT group_concat(code || ' ' || name, '|') AS h FROM projects_client",
+        "SELECT group_concat(code || ' ' || name, '|') AS h FROM projects_project",
+        "SELECT group_concat(user_id || ' ' || full_name, '|') AS h FROM timesheets_employee",
+        "SELECT group_concat(id || ' ' || username, '|') AS h FROM auth_user",
+    ),
 }
 
 
-def page_token(
-    *,
-    grain: str,
-    starts: Iterable[dt.date],
-    scope: Scope,
-    keys: Iterable[str] | None = None,
-) -> str:
-    """Return the version token of a page's cached fragments — one query.
+def page_token() -> str:
+    """Return the version token of the pages' cached fragments — one query.
 
-    ``starts`` are the first days of the periods the page reads (of ``grain``),
-    ``scope`` its scope (the company rows are always included: they tell stored "no
-    data" from never stored), ``keys`` the KPIs it shows (``None``: all).
+    It changes whenever a snapshot run writes a period, a band is edited, added or
+    removed, or a client, project, employee or user is added, renamed or removed.
     """
-    starts = sorted(set(starts))
-    keys = sorted(set(keys)) if keys is not None else None
-    key_sql = f" AND key IN ({', '.join(['%s'] * len(keys))})" if keys else ""
-    snapshots = _SNAPSHOTS.format(periods=", ".join(["%s"] * len(starts)), keys=key_sql)
     lists = _LISTS["postgresql" if connection.vendor == "postgresql" else "sqlite"]
-    sql = (
-        f"SELECT s.n, s.last, b.n, b.last, c.h, p.h, e.h FROM ({snapshots}) s, ({_BANDS}) b, "
-        f"({lists['client']}) c, ({lists['project']}) p, ({lists['employee']}) e"
-    )
-    params = [grain, *starts, *(keys or []), scope.kind, scope.key]
+    subqueries = [_RUNS, *lists]
+    sql = "SELECT * FROM " + ", ".join(f"({query}) t{i}" for i, query in enumerate(subqueries))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql)
         row = cursor.fetchone()
     return hashlib.blake2b(repr(row).encode(), digest_size=12).hexdigest()
 

@@ -394,9 +394,10 @@ def timesheet_gap_share(*, period: Period, scope: Scope, as_of: dt.datetime) -> 
     employees = time_selectors.employees_in_period(ctx)
     if scope.kind == "company":
         employees = employees.filter(role__in=time_selectors.COMPANY_ROLES)
+    start, end = ctx.start, ctx.end  # (properties: read once)
     expected = 0
     for hired, left in employees.values_list("employed_from", "employed_until").order_by():
-        first, last = max(ctx.start, hired), min(ctx.end, left or ctx.end)
+        first, last = max(start, hired), min(end, left or end)
         if first <= last:
             on_holiday = bisect_right(holidays, last) - bisect_left(holidays, first)
             expected += time_selectors.weekdays_count(first, last) - on_holiday
@@ -405,8 +406,8 @@ def timesheet_gap_share(*, period: Period, scope: Scope, as_of: dt.datetime) -> 
     holidays = set(holidays)
     approved = Timesheet.objects.filter(
         status=Timesheet.Status.APPROVED,
-        week_start__gte=ctx.start - dt.timedelta(days=6),
-        week_start__lte=ctx.end,
+        week_start__gte=start - dt.timedelta(days=6),
+        week_start__lte=end,
     )
     approved = ctx.narrow(approved, employee="employee__user__username")
     if scope.kind == "company":
@@ -414,7 +415,7 @@ def timesheet_gap_share(*, period: Period, scope: Scope, as_of: dt.datetime) -> 
     covered = 0
     for row in approved.values("week_start").annotate(sheets=Count("pk")).order_by():
         days = [row["week_start"] + dt.timedelta(days=i) for i in range(5)]
-        working = sum(1 for d in days if ctx.start <= d <= ctx.end and d not in holidays)
+        working = sum(1 for d in days if start <= d <= end and d not in holidays)
         covered += row["sheets"] * working
     gap = (Decimal(expected) - Decimal(covered)) / Decimal(expected) * HUNDRED
     return max(gap, Decimal(0))

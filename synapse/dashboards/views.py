@@ -179,11 +179,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     gap = _timesheet_gap(params, timezone.now())
     key = html = None
     if not params.errors:
-        periods = selectors.periods_back(params.period, max(selectors.SPARKLINE_PERIODS, 2))
-        token = page_cache.page_token(
-            grain=params.grain, starts=[p.start for p in periods], scope=params.scope
-        )
-        key = _fragment_key(request, "cards", params, token, gap)
+        key = _fragment_key(request, "cards", params, page_cache.page_token(), gap)
         html = page_cache.fragment_get(key)
     if html is None:
         html, cacheable = _cards_render(request, params, gap=gap)
@@ -251,11 +247,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     params = _params(request)
     cache_key = entry = None
     if not params.errors and params.scope.kind in kpi.scopes:
-        periods = selectors.periods_back(params.period, max(selectors.TREND_PERIODS, 2))
-        token = page_cache.page_token(
-            grain=params.grain, starts=[p.start for p in periods], scope=params.scope, keys=[key]
-        )
-        cache_key = _fragment_key(request, f"kpi:{key}", params, token)
+        cache_key = _fragment_key(request, f"kpi:{key}", params, page_cache.page_token())
         entry = page_cache.fragment_get(cache_key)
     if entry is None:
         entry, params, cacheable = _kpi_detail_render(request, kpi, params)
