@@ -127,6 +127,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for each other instead of failing at once with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
+# Cache: local memory per process by default; SYNAPSE_CACHE_URL=redis://host:6379/1 shares
+# one Redis between every process (gunicorn workers, celery worker), so the survey rate
+# limit counts across them and the dashboards render a fragment once for all workers.
+# The dashboards' cached fragments are keyed by a version token read from the database
+# (synapse/dashboards/cache.py), so they are correct with either backend.
+# https://docs.djangoproject.com/en/5.2/topics/cache/#redis
+SYNAPSE_CACHE_URL = os.environ.get("SYNAPSE_CACHE_URL", "").strip()
+if SYNAPSE_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": SYNAPSE_CACHE_URL,
+            "KEY_PREFIX": os.environ.get("SYNAPSE_CACHE_KEY_PREFIX", "synapse"),
+        }
+    }
+    # Sessions read from the shared cache, written through to the database. Only with a
+    # shared cache: with one local-memory cache per process, a session signed out in one
+    # worker would stay valid in the others' caches.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "synapse",
+            # Dashboard fragments: a few per page, period and scope viewed.
+            "OPTIONS": {"MAX_ENTRIES": 500},
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,8 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 
 from synapse.kpis.periods import local_midnight
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Start and end every test with an empty cache (dashboard fragments, rate limits),
+    so no test sees another's entries."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from django.contrib.admin.utils import quote as admin_quote
 from django.db.models import Model, QuerySet
 from django.urls import reverse
 
@@ -56,8 +58,22 @@ class Records:
     note: str = ""
 
     def admin_url(self, obj: Model) -> str:
-        """Return the admin change page of ``obj``."""
-        return reverse(self.admin_view, args=[obj.pk])
+        """Return the admin change page of ``obj``.
+
+        The URL is reversed once per view name with a placeholder for the key (the
+        admin's change URL takes any path there), then filled in with the key quoted as
+        the admin quotes it: a page of 25 rows costs one ``reverse`` instead of 25.
+        """
+        return _admin_url_pattern(self.admin_view).replace(_PK, str(admin_quote(obj.pk)))
+
+
+_PK = "__pk__"
+
+
+@lru_cache(maxsize=64)
+def _admin_url_pattern(view: str) -> str:
+    """Return the URL of admin view ``view`` with ``__pk__`` in place of the key."""
+    return reverse(view, args=[_PK])
 
 
 RecordsFor = Callable[[KpiContext], Records]

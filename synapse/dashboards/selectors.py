@@ -9,6 +9,7 @@ queries of a page therefore does not depend on the amount of data.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -377,28 +378,36 @@ def timesheet_gap_share(*, period: Period, scope: Scope, as_of: dt.datetime) -> 
     """Return the share (0–100) of working days not covered by an approved timesheet.
 
     An approximation from ``Timesheet`` rows, cheap at any size: the working days are
-    those of utilization's available hours (``timesheets.selectors.employees_days``:
+    those of utilization's available hours (as ``timesheets.selectors.employees_days``:
     weekdays in the period and the employment, less holidays; company scope: staff and
-    managers); a day counts as covered when its employee's week has an approved
-    timesheet. Employment that starts or ends inside a week is not clipped from the
-    covered days, so the share can be slightly low for such weeks. ``None`` when the
-    scope is not the company or an employee, or there are no working days.
-    Five queries: employees, holidays, leave (employees_days), holidays, approved weeks.
+    managers; leave does not matter here, so it is not read); a day counts as covered
+    when its employee's week has an approved timesheet. Employment that starts or ends
+    inside a week is not clipped from the covered days, so the share can be slightly low
+    for such weeks. ``None`` when the scope is not the company or an employee, or there
+    are no working days. Three queries: holidays, employees, approved weeks. It reads
+    records, not snapshots, so the dashboard computes it on every request.
     """
     if scope.kind not in {"company", "employee"} or period.start > local_date(as_of):
         return None
     ctx = KpiContext(period=period, as_of=as_of, kinds=frozenset({scope.kind}), only=scope)
-    people = time_selectors.employees_days(ctx).values()
+    holidays = time_selectors.holidays_on_weekdays(ctx)
+    employees = time_selectors.employees_in_period(ctx)
     if scope.kind == "company":
-        people = [p for p in people if p.counts_for_company]
-    expected = sum(p.working_days for p in people)
+        employees = employees.filter(role__in=time_selectors.COMPANY_ROLES)
+    start, end = ctx.start, ctx.end  # (properties: read once)
+    expected = 0
+    for hired, left in employees.values_list("employed_from", "employed_until").order_by():
+        first, last = max(start, hired), min(end, left or end)
+        if first <= last:
+            on_holiday = bisect_right(holidays, last) - bisect_left(holidays, first)
+            expected += time_selectors.weekdays_count(first, last) - on_holiday
     if not expected:
         return None
-    holidays = set(time_selectors.holidays_on_weekdays(ctx))
+    holidays = set(holidays)
     approved = Timesheet.objects.filter(
         status=Timesheet.Status.APPROVED,
-        week_start__gte=ctx.start - dt.timedelta(days=6),
-        week_start__lte=ctx.end,
+        week_start__gte=start - dt.timedelta(days=6),
+        week_start__lte=end,
     )
     approved = ctx.narrow(approved, employee="employee__user__username")
     if scope.kind == "company":
@@ -406,7 +415,7 @@ def timesheet_gap_share(*, period: Period, scope: Scope, as_of: dt.datetime) -> 
     covered = 0
     for row in approved.values("week_start").annotate(sheets=Count("pk")).order_by():
         days = [row["week_start"] + dt.timedelta(days=i) for i in range(5)]
-        working = sum(1 for d in days if ctx.start <= d <= ctx.end and d not in holidays)
+        working = sum(1 for d in days if start <= d <= end and d not in holidays)
         covered += row["sheets"] * working
     gap = (Decimal(expected) - Decimal(covered)) / Decimal(expected) * HUNDRED
     return max(gap, Decimal(0))

@@ -10,17 +10,20 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from projects.models import Client, Project
 from synapse.accounts.roles import EXECUTIVE, role_required
+from synapse.dashboards import cache as page_cache
 from synapse.dashboards import selectors
 from synapse.dashboards.drilldown import drilldown_get
 from synapse.kpis.engine import KpiContext
 from synapse.kpis.periods import COMPANY, Scope, local_date
-from synapse.kpis.registry import AREAS, kpi_get
+from synapse.kpis.registry import AREAS, Kpi, kpi_get, kpis_for_scope_kind
 
 AREA_TITLES = {
     "delivery": "Delivery",
@@ -103,24 +106,41 @@ def _figures_as_of(cards: list[selectors.Card]) -> dict:
     }
 
 
-@require_safe
-@role_required(EXECUTIVE)
-@vary_on_headers("HX-Request")
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show every KPI as a card for the chosen period and scope."""
-    params = _params(request)
+def _fragment_key(
+    request: HttpRequest, page: str, params: selectors.PageParams, *parts: object
+) -> str | None:
+    """Return the cache key of a page's fragment, or ``None`` when it must not be cached.
+
+    Input errors are never cached (the fragment shows them, and the page falls back to
+    other parameters). The key holds the version token (``page_cache.page_token``: one
+    query), the path, the period, the scope and today's firm-local date.
+    """
+    if params.errors:
+        return None
+    today = local_date(timezone.now())
+    return page_cache.fragment_key(
+        page, request.path, params.grain, params.period.start, params.scope, today, *parts
+    )
+
+
+def _cards_render(
+    request: HttpRequest, params: selectors.PageParams, *, gap: object
+) -> tuple[str, bool]:
+    """Render the dashboard's cards region; return it and whether it may be cached.
+
+    ``gap`` is the timesheet gap already computed for ``params.scope`` (the scope may
+    still fall back to the company here, which computes it again).
+    """
     options = selectors.scope_options()
     errors = list(params.errors)
     if options.label(params.scope) is None:
         errors.append(f"No such {params.scope.kind} “{params.scope.key}”: showing the company.")
         params = selectors.PageParams(params.period, COMPANY, params.errors)
+        gap = _timesheet_gap(params, timezone.now())
     now = timezone.now()
     cards = selectors.kpi_cards(period=params.period, scope=params.scope, as_of=now)
-    if any(card.key == "billable_utilization" for card in cards):
-        gap = selectors.timesheet_gap_share(period=params.period, scope=params.scope, as_of=now)
-    else:
-        gap = None
     selectors.card_notes(cards, timesheet_gap=gap)
+    as_of = _figures_as_of(cards)
     context = {
         "params": params,
         "errors": errors,
@@ -128,22 +148,56 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "scope_label": options.label(params.scope),
         "areas": _areas(cards),
         "cards": cards,
-        "as_of": _figures_as_of(cards),
+        "as_of": as_of,
         **_picker_context(request, params),
     }
-    return render(request, _template(request, "dashboards/dashboard.html", "kpi-cards"), context)
+    html = render_to_string("dashboards/_kpi_cards.html", context)
+    return html, not errors and not as_of["live"]
+
+
+def _timesheet_gap(params: selectors.PageParams, now: object) -> object:
+    """Return the utilization card's timesheet gap for the page (``None`` without one).
+
+    Computed live on every request (from timesheets, not snapshots), so it is part of
+    the cards' cache key rather than cached.
+    """
+    if "billable_utilization" not in {k.key for k in kpis_for_scope_kind(params.scope.kind)}:
+        return None
+    return selectors.timesheet_gap_share(period=params.period, scope=params.scope, as_of=now)
 
 
 @require_safe
 @role_required(EXECUTIVE)
 @vary_on_headers("HX-Request")
-def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
-    """Show one KPI: definition, 24-period trend with its band, numbers, drill-down."""
-    try:
-        kpi = kpi_get(key)
-    except KeyError as exc:
-        raise Http404(f"No KPI {key!r}") from exc
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show every KPI as a card for the chosen period and scope.
+
+    The cards region is cached as HTML (``synapse.dashboards.cache``) under the page's
+    version token and the live timesheet gap; the role check above runs first.
+    """
     params = _params(request)
+    gap = _timesheet_gap(params, timezone.now())
+    key = html = None
+    if not params.errors:
+        key = _fragment_key(request, "cards", params, page_cache.page_token(), gap)
+        html = page_cache.fragment_get(key)
+    if html is None:
+        html, cacheable = _cards_render(request, params, gap=gap)
+        if cacheable and key is not None:
+            page_cache.fragment_set(key, html)
+    context = {"cards_html": mark_safe(html)}  # noqa: S308 - our own rendered template
+    return render(request, _template(request, "dashboards/dashboard.html", "kpi-cards"), context)
+
+
+def _kpi_detail_render(
+    request: HttpRequest, kpi: Kpi, params: selectors.PageParams
+) -> tuple[dict, selectors.PageParams, bool]:
+    """Render a KPI page's pickers, current value, trend and numbers.
+
+    Return ``({"html", "band_text"}, params, cacheable)``: the parameters after any
+    fallback to the company, and whether the fragment may be cached (no input error,
+    no point computed live).
+    """
     errors = list(params.errors)
     if params.scope.kind not in kpi.scopes:
         errors.append(f"{kpi.label} is not measured per {params.scope.kind}: showing the company.")
@@ -152,14 +206,54 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     if options.label(params.scope) is None:
         errors.append(f"No such {params.scope.kind} “{params.scope.key}”: showing the company.")
         params = selectors.PageParams(params.period, COMPANY, params.errors)
-    now = timezone.now()
     card = selectors.kpi_cards(
         period=params.period,
         scope=params.scope,
-        keys=[key],
+        keys=[kpi.key],
         history=selectors.TREND_PERIODS,
-        as_of=now,
+        as_of=timezone.now(),
     )[0]
+    context = {
+        "kpi": kpi,
+        "card": card,
+        "params": params,
+        "errors": errors,
+        "rows": list(reversed(card.series)),
+        "options": options,
+        "scope_label": options.label(params.scope),
+        **_picker_context(request, params),
+    }
+    entry = {
+        "html": render_to_string("dashboards/_kpi_detail_main.html", context),
+        "band_text": card.band_text,
+    }
+    live = any(point.source == "live" for point in card.series)
+    return entry, params, not errors and not live
+
+
+@require_safe
+@role_required(EXECUTIVE)
+@vary_on_headers("HX-Request")
+def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """Show one KPI: definition, 24-period trend with its band, numbers, drill-down.
+
+    Everything but the drill-down is cached as HTML (``synapse.dashboards.cache``)
+    under the page's version token; the drill-down lists the records live.
+    """
+    try:
+        kpi = kpi_get(key)
+    except KeyError as exc:
+        raise Http404(f"No KPI {key!r}") from exc
+    params = _params(request)
+    cache_key = entry = None
+    if not params.errors and params.scope.kind in kpi.scopes:
+        cache_key = _fragment_key(request, f"kpi:{key}", params, page_cache.page_token())
+        entry = page_cache.fragment_get(cache_key)
+    if entry is None:
+        entry, params, cacheable = _kpi_detail_render(request, kpi, params)
+        if cacheable and cache_key is not None:
+            page_cache.fragment_set(cache_key, entry)
+    now = timezone.now()
     records = None
     page = None
     records_for = drilldown_get(key)
@@ -174,16 +268,13 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
         page = Paginator(records.queryset, DRILLDOWN_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "kpi": kpi,
-        "card": card,
         "params": params,
-        "errors": errors,
-        "rows": list(reversed(card.series)),
+        "detail_html": mark_safe(entry["html"]),  # noqa: S308 - our own rendered template
+        "band_text": entry["band_text"],
         "records": records,
         "page": page,
-        "options": options,
-        "scope_label": options.label(params.scope),
+        "url": request.path,
         "direction_text": DIRECTION_TEXT[kpi.direction],
-        **_picker_context(request, params),
     }
     partial = request.GET.get("partial") == "drilldown" and request.htmx
     name = "drilldown" if partial else "kpi-detail"

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
+from html import escape
 from urllib.parse import urlencode
 
 from django import template
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from synapse.dashboards import presentation
-from synapse.dashboards.drilldown import Column
+from synapse.dashboards.drilldown import Column, Records
 from synapse.dashboards.selectors import PageParams
 
 register = template.Library()
@@ -55,6 +58,30 @@ def cell(obj: object, column: Column) -> str:
         return f"{value:%Y-%m-%d}"
     text = str(value)
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+@register.simple_tag
+def drilldown_rows(records: Records, objects: Iterable[object]) -> SafeString:
+    """Return the ``<tr>`` rows of a drill-down page: the first column links to the
+    record's admin page, numeric columns are right-aligned (``class="num"``).
+
+    Built in Python rather than with nested template loops: a page of 25 records × 7–9
+    columns is the largest part of a KPI page that cannot be cached (it is live).
+    """
+    rows = []
+    for obj in objects:
+        cells = []
+        for index, column in enumerate(records.columns):
+            text = escape(cell(obj, column))  # (html.escape: what Django's escape calls)
+            if index == 0:
+                url = escape(records.admin_url(obj))
+                cells.append(f'<th scope="row"><a href="{url}">{text}</a></th>')
+            elif column.numeric:
+                cells.append(f'<td class="num">{text}</td>')
+            else:
+                cells.append(f"<td>{text}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return mark_safe("\n".join(rows))  # noqa: S308 - every value is escaped above
 
 
 @register.filter

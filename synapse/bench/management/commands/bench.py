@@ -23,6 +23,8 @@ from synapse.bench.scales import SCALES
 from synapse.kpis.models import KpiRun, KpiSnapshot
 from synapse.kpis.periods import local_midnight
 
+#: The measuring steps of a run after the firm is in place, in order.
+STEPS = ("recompute", "nightly", "queries", "load")
 #: Printed last, in this order (issue 7).
 HEADLINE = (
     "recompute_vs_sql_ratio",
@@ -74,6 +76,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
         parser.add_argument("--skip-load", action="store_true", help="no gunicorn load test")
+        parser.add_argument(
+            "--only",
+            help=(
+                "with --reuse: run only these steps, comma-separated, of "
+                f"{', '.join(STEPS)} (e.g. --only queries,load to iterate on the pages); "
+                "the other figures are read back from the last run's results"
+            ),
+        )
         # Internal: the child processes the benchmark measures one at a time.
         parser.add_argument("--phase", choices=("import", "recompute", "nightly"))
         parser.add_argument("--dir", type=Path)
@@ -86,11 +96,17 @@ class Command(BaseCommand):
             return
         scale = SCALES[options["scale"]]
         say = self.stderr.write
+        steps = self._steps(options)
         began = time.perf_counter()
         call_command("migrate", verbosity=0)
         figures = measure.Figures()
         figures["scale"] = scale.name
         figures["database"] = connection.vendor
+        if set(steps) != set(STEPS):
+            # A partial run: the figures of the steps left out are the last run's.
+            for name, value in self._saved(scale.name).items():
+                figures[name] = value
+            figures["steps"] = ",".join(steps)
         if options["resume_import"]:
             folder = measure.data_dir(scale)
             with (folder / "time_entries.csv").open(encoding="utf-8") as handle:
@@ -114,13 +130,16 @@ class Command(BaseCommand):
             previous = self._saved(scale.name)
             for name in ("time_entries", "import_rows_per_s", "import_peak_mb", "import_s"):
                 figures[name] = previous.get(name)
-        say("Recomputing every snapshot, then the hand-written SQL floor")
-        measure.measure_recompute(scale, figures, say)
-        say("Nightly job")
-        measure.measure_nightly(scale, figures, say)
-        say("Queries per page")
-        measure.measure_queries(scale, figures, say)
-        if not options["skip_load"]:
+        if "recompute" in steps:
+            say("Recomputing every snapshot, then the hand-written SQL floor")
+            measure.measure_recompute(scale, figures, say)
+        if "nightly" in steps:
+            say("Nightly job")
+            measure.measure_nightly(scale, figures, say)
+        if "queries" in steps:
+            say("Queries per page")
+            measure.measure_queries(scale, figures, say)
+        if "load" in steps and not options["skip_load"]:
             say(f"Load: {measure.RATE:.0f} req/s open loop against gunicorn")
             measure.measure_load(scale, figures, say, workers=options["workers"])
         figures["total_s"] = round(time.perf_counter() - began, 1)
@@ -130,6 +149,18 @@ class Command(BaseCommand):
             if name not in figures.values:
                 figures[name] = self._saved(other).get(name, "n/a")
         self._print(figures.values)
+
+    def _steps(self, options: dict[str, Any]) -> tuple[str, ...]:
+        """Return the measuring steps to run: all, or those of ``--only`` (with ``--reuse``)."""
+        if not options["only"]:
+            return STEPS
+        wanted = {step.strip() for step in options["only"].split(",") if step.strip()}
+        unknown = wanted - set(STEPS)
+        if unknown:
+            raise CommandError(f"unknown step(s) {', '.join(sorted(unknown))}: use {STEPS}")
+        if not options["reuse"]:
+            raise CommandError("--only measures a firm already there: add --reuse")
+        return tuple(step for step in STEPS if step in wanted)
 
     def _phase(self, options: dict[str, Any]) -> dict[str, object]:
         began = time.perf_counter()
