@@ -138,10 +138,15 @@ def nightly_periods(*, today: dt.date, caught_up_from: dt.date | None = None) ->
 
 
 def as_stored(number: Decimal | None) -> Decimal | None:
-    """Return ``number`` rounded to the snapshot columns' 10 places (both databases alike)."""
+    """Return ``number`` rounded to the snapshot columns' 10 places (both databases alike).
+
+    Half-even rounding in a 60-digit context, so no digit a 30-digit column holds is lost.
+    """
     if number is None:
         return None
-    return Decimal(number).quantize(_PLACES, context=_WIDE)
+    if not isinstance(number, Decimal):
+        number = Decimal(number)
+    return number.quantize(_PLACES, context=_WIDE)
 
 
 def snapshot_row(value: KpiValue, *, period: Period, computed_at: dt.datetime) -> tuple:
@@ -170,21 +175,22 @@ def snapshot_row(value: KpiValue, *, period: Period, computed_at: dt.datetime) -
     )
 
 
-def _upsert_sql(placeholders: str) -> str:
-    """Return ``INSERT INTO <snapshots> (<columns>) <placeholders> ON CONFLICT … DO UPDATE``."""
+def _upsert_sql(placeholders: str, *, conflicts: bool) -> str:
+    """Return ``INSERT INTO <snapshots> (<columns>) <placeholders>``, followed by
+    ``ON CONFLICT (<unique key>) DO UPDATE SET …`` when ``conflicts``."""
     quote = connection.ops.quote_name
     table = quote(KpiSnapshot._meta.db_table)
     names = ", ".join(quote(KpiSnapshot._meta.get_field(n).column) for n in SNAPSHOT_COLUMNS)
+    # Names come from the model's _meta, values travel as parameters.
+    sql = f"INSERT INTO {table} ({names}) {placeholders}"  # noqa: S608
+    if not conflicts:
+        return sql
     unique = ", ".join(quote(KpiSnapshot._meta.get_field(n).column) for n in UNIQUE_FIELDS)
     updates = ", ".join(
         f"{quote(c)} = EXCLUDED.{quote(c)}"
         for c in (KpiSnapshot._meta.get_field(n).column for n in UPDATE_FIELDS)
     )
-    # Names come from the model's _meta, values travel as parameters.
-    return (
-        f"INSERT INTO {table} ({names}) {placeholders} "  # noqa: S608
-        f"ON CONFLICT ({unique}) DO UPDATE SET {updates}"
-    )
+    return f"{sql} ON CONFLICT ({unique}) DO UPDATE SET {updates}"
 
 
 def _db_prepared(rows: Sequence[tuple]) -> list[tuple]:
@@ -240,10 +246,11 @@ def _server_binding_cursor() -> Any:
     return connection.make_cursor(raw)
 
 
-def snapshots_upsert(rows: Sequence[tuple]) -> None:
+def snapshots_upsert(rows: Sequence[tuple], *, conflicts: bool = True) -> None:
     """Insert snapshot ``rows`` (tuples in ``SNAPSHOT_COLUMNS`` order), or update the row
     already stored under the same unique key (KPI, grain, period start, scope), in one
-    statement.
+    statement. ``conflicts=False`` says none of the rows is stored yet: a plain INSERT
+    (a row already there is then an ``IntegrityError``).
 
     Raw SQL on purpose: ``bulk_create(update_conflicts=True)`` compiled every value of
     every row through Django's query compiler, which cost more than computing the KPIs
@@ -263,11 +270,12 @@ def snapshots_upsert(rows: Sequence[tuple]) -> None:
             f"%b::{KpiSnapshot._meta.get_field(n).db_type(connection).split('(')[0]}[]"
             for n in SNAPSHOT_COLUMNS
         )
-        sql = _upsert_sql(f"SELECT * FROM UNNEST({arrays})")
+        sql = _upsert_sql(f"SELECT * FROM UNNEST({arrays})", conflicts=conflicts)
         with _server_binding_cursor() as cursor:
             cursor.execute(sql, [list(column) for column in zip(*prepared, strict=True)])
     else:
-        sql = _upsert_sql("VALUES (" + ", ".join(["%s"] * len(SNAPSHOT_COLUMNS)) + ")")
+        marks = ", ".join(["%s"] * len(SNAPSHOT_COLUMNS))
+        sql = _upsert_sql(f"VALUES ({marks})", conflicts=conflicts)
         with connection.cursor() as cursor:
             cursor.executemany(sql, prepared)
 
@@ -284,18 +292,27 @@ def snapshots_compute_period(
     One transaction: upsert every row on the unique key, then delete the rows of the
     same KPIs and period that this computation no longer produced (a scope that lost
     its data), and count the period on ``run``. Return the number of rows written.
+
+    A period that holds no row of these KPIs yet (a first backfill) takes a plain INSERT
+    and no delete: ``ON CONFLICT`` costs a second probe of the unique index per row, and
+    the delete a pass over the period's rows, for nothing then. Only one snapshot run
+    writes at a time (the job lock); should another writer insert the same period in
+    between anyway, the INSERT fails on the unique key and the period rolls back whole.
     """
     kpis = snapshot_kpis(grain=period.grain, keys=keys)
     if not kpis:
         return 0
     computed = [kpi.key for kpi in kpis]
     with transaction.atomic():
+        stored = KpiSnapshot.objects.filter(
+            key__in=computed, grain=period.grain, period_start=period.start
+        )
+        first_write = not stored.exists()
         values = kpis_compute_all_scopes(period=period, as_of=as_of, keys=computed)
         rows = [snapshot_row(value, period=period, computed_at=as_of) for value in values]
-        snapshots_upsert(rows)
-        KpiSnapshot.objects.filter(
-            key__in=computed, grain=period.grain, period_start=period.start
-        ).exclude(computed_at=as_of).delete()
+        snapshots_upsert(rows, conflicts=not first_write)
+        if not first_write:
+            stored.exclude(computed_at=as_of).delete()
         if run is not None:
             KpiRun.objects.filter(pk=run.pk).update(
                 periods_done=F("periods_done") + 1,

@@ -29,8 +29,8 @@ def install_stall(marker: Path, at: int) -> None:
     real = snapshots.snapshots_upsert
     calls = {"n": 0}
 
-    def stalling(rows: Any) -> None:
-        real(rows)
+    def stalling(rows: Any, **kwargs: Any) -> None:
+        real(rows, **kwargs)
         calls["n"] += 1
         if calls["n"] == at:
             marker.write_text(f"stalled in period write {at}\n")

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -287,8 +287,8 @@ def test_a_run_failing_inside_a_period_leaves_that_periods_old_rows(firm, monkey
     rerun_at = APRIL_1 + dt.timedelta(days=1)
     written = []
 
-    def upsert_then_die(rows):
-        real_upsert(rows)  # the new rows are written...
+    def upsert_then_die(rows, **kwargs):
+        real_upsert(rows, **kwargs)  # the new rows are written...
         written.append(KpiSnapshot.objects.filter(computed_at=rerun_at).count())
         raise RuntimeError("worker killed")  # ...and the process dies before commit
 
@@ -324,6 +324,7 @@ def _month_recompute_queries(as_of: dt.datetime) -> tuple[int, int, int]:
 
 def test_a_full_month_recompute_takes_as_many_queries_for_50_clients_as_for_5(firm):
     firm(5, prefix="A")
+    snapshots_compute_period(period=FEB, as_of=APRIL_1 - dt.timedelta(days=1))
     reads_5, inserts_5, rows_5 = _month_recompute_queries(APRIL_1)
     firm(45, prefix="B")
     reads_50, inserts_50, rows_50 = _month_recompute_queries(APRIL_1 + dt.timedelta(hours=1))
@@ -334,6 +335,48 @@ def test_a_full_month_recompute_takes_as_many_queries_for_50_clients_as_for_5(fi
     # The upsert is one INSERT … ON CONFLICT for the whole period on both databases:
     # UNNEST of one array per column on PostgreSQL, one executemany on SQLite.
     assert inserts_50 == inserts_5 == 1
+
+
+def test_the_first_write_of_a_period_is_a_plain_insert_and_a_rerun_an_upsert(firm):
+    firm(2)
+    with CaptureQueriesContext(connection) as first:
+        rows = snapshots_compute_period(period=FEB, as_of=APRIL_1)
+    with CaptureQueriesContext(connection) as rerun:
+        assert snapshots_compute_period(period=FEB, as_of=APRIL_1 + dt.timedelta(days=1)) == rows
+
+    def writes(captured):
+        return [
+            q["sql"].split(" times: ")[-1].split(" (")[0]
+            + (" upsert" * ("ON CONFLICT" in q["sql"]))
+            for q in captured
+            if "INSERT INTO" in q["sql"] or q["sql"].startswith("DELETE")
+        ]
+
+    # Nothing stored yet: no ON CONFLICT, and no stale row to delete.
+    assert writes(first) == ['INSERT INTO "kpis_kpisnapshot"']
+    assert writes(rerun) == [
+        'INSERT INTO "kpis_kpisnapshot" upsert',
+        'DELETE FROM "kpis_kpisnapshot" WHERE',
+    ]
+    assert KpiSnapshot.objects.count() == rows
+    assert set(KpiSnapshot.objects.values_list("computed_at", flat=True)) == {
+        APRIL_1 + dt.timedelta(days=1)
+    }
+
+
+def test_a_first_write_racing_another_writer_rolls_the_period_back(firm, monkeypatch):
+    firm(2)
+    real_upsert = snapshots.snapshots_upsert
+
+    def another_writer_first(rows, **kwargs):
+        assert kwargs == {"conflicts": False}
+        real_upsert(rows[:1])  # committed by someone else between the check and the INSERT
+        real_upsert(rows, **kwargs)
+
+    monkeypatch.setattr(snapshots, "snapshots_upsert", another_writer_first)
+    with pytest.raises(IntegrityError):
+        snapshots_compute_period(period=FEB, as_of=APRIL_1)
+    assert not KpiSnapshot.objects.exists()
 
 
 def test_compute_snapshots_command_backfills_one_kpi(firm):
