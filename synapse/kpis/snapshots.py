@@ -21,7 +21,7 @@ from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from synapse.kpis.engine import KpiValue, kpis_compute_all_scopes
+from synapse.kpis.engine import Bands, KpiValue, bands_in_force, kpis_compute_all_scopes
 from synapse.kpis.locks import job_lock
 from synapse.kpis.models import KpiRun, KpiSnapshot
 from synapse.kpis.periods import Period, local_date
@@ -286,12 +286,15 @@ def snapshots_compute_period(
     as_of: dt.datetime,
     keys: Iterable[str] | None = None,
     run: KpiRun | None = None,
+    bands: Bands | None = None,
 ) -> int:
     """Compute and store one period's snapshots of every KPI (or ``keys``) and scope.
 
     One transaction: upsert every row on the unique key, then delete the rows of the
     same KPIs and period that this computation no longer produced (a scope that lost
     its data), and count the period on ``run``. Return the number of rows written.
+    ``bands``: the bands in force, when the caller read them already (a run reads them
+    once, so all its periods are judged against the same bands).
 
     A period that holds no row of these KPIs yet (a first backfill) takes a plain INSERT
     and no delete: ``ON CONFLICT`` costs a second probe of the unique index per row, and
@@ -308,7 +311,7 @@ def snapshots_compute_period(
             key__in=computed, grain=period.grain, period_start=period.start
         )
         first_write = not stored.exists()
-        values = kpis_compute_all_scopes(period=period, as_of=as_of, keys=computed)
+        values = kpis_compute_all_scopes(period=period, as_of=as_of, keys=computed, bands=bands)
         rows = [snapshot_row(value, period=period, computed_at=as_of) for value in values]
         snapshots_upsert(rows, conflicts=not first_write)
         if not first_write:
@@ -362,9 +365,10 @@ def snapshots_run(
 
     When another run holds the lock, record a skipped run and compute nothing. The
     periods are listed once the lock is held (catch-up reads the last successful run).
-    Each period is its own transaction; on an error the run is marked failed and the
-    error re-raised (the periods done so far keep their new rows). A nightly run ends
-    with the threshold alerts.
+    The bands in force are read once, so every period of a run is judged against the
+    same bands. Each period is its own transaction; on an error the run is marked
+    failed and the error re-raised (the periods done so far keep their new rows). A
+    nightly run ends with the threshold alerts.
     """
     from synapse.kpis.alerts import alerts_check
 
@@ -398,8 +402,11 @@ def snapshots_run(
             keys=",".join(keys or [])[:500],
         )
         try:
+            bands = bands_in_force()
             for period in todo:
-                snapshots_compute_period(period=period, as_of=as_of, keys=keys, run=run)
+                snapshots_compute_period(
+                    period=period, as_of=as_of, keys=keys, run=run, bands=bands
+                )
                 if progress is not None:
                     progress(period)
             alerts = alerts_check(as_of=as_of) if kind == KpiRun.Kind.NIGHTLY else []

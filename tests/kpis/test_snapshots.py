@@ -379,6 +379,17 @@ def test_a_first_write_racing_another_writer_rolls_the_period_back(firm, monkeyp
     assert not KpiSnapshot.objects.exists()
 
 
+def test_a_run_reads_the_bands_once_for_all_its_periods(firm):
+    firm(1)
+    with CaptureQueriesContext(connection) as captured:
+        outcome = snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1)
+    assert outcome.periods >= 4  # ISO weeks, the month, the quarter, the year
+    band_reads = [q for q in captured if 'FROM "kpis_kpiband"' in q["sql"]]
+    assert len(band_reads) == 1
+    csat = KpiSnapshot.objects.get(key="csat", grain="month", scope_kind="company")
+    assert (csat.band_low, csat.band_high) == (85, None)
+
+
 def test_compute_snapshots_command_backfills_one_kpi(firm):
     firm(2)
     out = io.StringIO()
