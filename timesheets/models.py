@@ -213,6 +213,15 @@ class TimeEntry(models.Model):
             models.Index(fields=["employee", "date"], name="entry_employee_date_idx"),
             models.Index(fields=["project", "date"], name="entry_project_date_idx"),
             models.Index(fields=["cost_contract", "date"], name="entry_contract_date_idx"),
+            # Utilization's billable hours per employee and period (daily, weekly): an
+            # index-only scan of the period's billable entries (INCLUDE is PostgreSQL's;
+            # SQLite builds a plain partial index on date). EXPLAIN in migration 0003.
+            models.Index(
+                fields=["date"],
+                include=["employee", "hours"],
+                condition=Q(billable=True),
+                name="entry_billable_date_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from django.db.models import QuerySet
@@ -27,6 +28,7 @@ from synapse.kpis.registry import Kpi, kpi_get, kpis_all
 from synapse.kpis.results import NO_DATA, KpiResult, band_status
 
 T = TypeVar("T")
+_SCOPE_ORDER = attrgetter("kind", "key")
 
 
 @dataclass
@@ -126,7 +128,10 @@ def _num(value: Decimal | None, places: int) -> float | None:
     return float(round(value, places))
 
 
-def bands_in_force() -> dict[str, tuple[Decimal | None, Decimal | None]]:
+Bands = dict[str, tuple[Decimal | None, Decimal | None]]
+
+
+def bands_in_force() -> Bands:
     """Return the band of every KPI that has one (admin-edited ``KpiBand`` rows)."""
     from synapse.kpis.models import KpiBand
 
@@ -172,15 +177,19 @@ def kpis_compute_all_scopes(
     period: Period,
     as_of: dt.datetime | None = None,
     keys: Iterable[str] | None = None,
+    bands: Bands | None = None,
 ) -> list[KpiValue]:
     """Return every KPI for the company and every client, project and employee with data.
 
     The company value is always present (no data when empty); other scopes appear only
-    where they have data. Queries are per KPI, not per scope.
+    where they have data. Queries are per KPI, not per scope. ``bands`` are the bands
+    in force (``bands_in_force()``, read here when not given): a snapshot run reads
+    them once for all its periods.
     """
     as_of = as_of or timezone.now()
     kpis = [kpi_get(k) for k in keys] if keys is not None else kpis_all()
-    bands = bands_in_force()
+    if bands is None:
+        bands = bands_in_force()
     ctx = KpiContext(period=period, as_of=as_of, kinds=frozenset(SCOPE_KINDS))
     out: list[KpiValue] = []
     for kpi in kpis:
@@ -188,5 +197,7 @@ def kpis_compute_all_scopes(
         if COMPANY not in found:
             band = bands.get(kpi.key)
             found[COMPANY] = KpiValue(kpi, COMPANY, NO_DATA, band, band_status(None, band))
-        out.extend(found[s] for s in sorted(found) if s.kind in kpi.scopes)
+        # Scope order (kind, then key) by a key tuple: cheaper than the dataclass's __lt__.
+        scopes = sorted(found, key=_SCOPE_ORDER)
+        out.extend(found[s] for s in scopes if s.kind in kpi.scopes)
     return out

@@ -2,24 +2,26 @@
 
 Each period is computed for all its scopes at once by the engine
 (``kpis_compute_all_scopes``: grouped queries per KPI, never per scope) and written in
-one transaction with a bulk upsert on the snapshot's unique key, so a rerun overwrites
-rather than duplicates, and a run killed inside a period leaves that period's old rows.
+one transaction with a bulk upsert on the snapshot's unique key (``snapshots_upsert``),
+so a rerun overwrites rather than duplicates, and a run killed inside a period leaves
+that period's old rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from synapse.kpis.engine import KpiValue, kpis_compute_all_scopes
+from synapse.kpis.engine import Bands, KpiValue, bands_in_force, kpis_compute_all_scopes
 from synapse.kpis.locks import job_lock
 from synapse.kpis.models import KpiRun, KpiSnapshot
 from synapse.kpis.periods import Period, local_date
@@ -48,6 +50,26 @@ UPDATE_FIELDS = [
     "definition_version",
     "computed_at",
 ]
+#: The columns of a snapshot row as ``snapshot_row`` builds it and ``snapshots_upsert``
+#: writes it (model attribute names, in this order).
+SNAPSHOT_COLUMNS = (
+    "key",
+    "grain",
+    "period_start",
+    "period_end",
+    "scope_kind",
+    "scope_key",
+    "value",
+    "numerator",
+    "denominator",
+    "sample_size",
+    "status",
+    "band_low",
+    "band_high",
+    "reason",
+    "definition_version",
+    "computed_at",
+)
 _PLACES = Decimal("1e-10")  # the snapshot columns' decimal places
 _WIDE = Context(prec=60)
 
@@ -116,33 +138,146 @@ def nightly_periods(*, today: dt.date, caught_up_from: dt.date | None = None) ->
 
 
 def as_stored(number: Decimal | None) -> Decimal | None:
-    """Return ``number`` rounded to the snapshot columns' 10 places (both databases alike)."""
+    """Return ``number`` rounded to the snapshot columns' 10 places (both databases alike).
+
+    Half-even rounding in a 60-digit context, so no digit a 30-digit column holds is lost.
+    """
     if number is None:
         return None
-    return Decimal(number).quantize(_PLACES, context=_WIDE)
+    if not isinstance(number, Decimal):
+        number = Decimal(number)
+    return number.quantize(_PLACES, context=_WIDE)
 
 
-def snapshot_row(value: KpiValue, *, period: Period, computed_at: dt.datetime) -> KpiSnapshot:
-    """Return the (unsaved) snapshot row of one computed KPI value."""
+def snapshot_row(value: KpiValue, *, period: Period, computed_at: dt.datetime) -> tuple:
+    """Return the snapshot row of one computed KPI value: a tuple in ``SNAPSHOT_COLUMNS``
+    order, of the model attributes' Python values (a tuple, not an unsaved model: the
+    nightly job writes a quarter of a million of them in a backfill)."""
+    result = value.result
     band = value.band or (None, None)
-    return KpiSnapshot(
-        key=value.kpi.key,
-        grain=period.grain,
-        period_start=period.start,
-        period_end=period.end,
-        scope_kind=value.scope.kind,
-        scope_key=value.scope.key,
-        value=as_stored(value.result.value),
-        numerator=as_stored(value.result.numerator),
-        denominator=as_stored(value.result.denominator),
-        sample_size=value.result.sample_size,
-        status=value.status or "",
-        band_low=band[0],
-        band_high=band[1],
-        reason=value.result.reason[:200],
-        definition_version=value.kpi.version,
-        computed_at=computed_at,
+    return (
+        value.kpi.key,
+        period.grain,
+        period.start,
+        period.end,
+        value.scope.kind,
+        value.scope.key,
+        as_stored(result.value),
+        as_stored(result.numerator),
+        as_stored(result.denominator),
+        result.sample_size,
+        value.status or "",
+        band[0],
+        band[1],
+        result.reason[:200],
+        value.kpi.version,
+        computed_at,
     )
+
+
+def _upsert_sql(placeholders: str, *, conflicts: bool) -> str:
+    """Return ``INSERT INTO <snapshots> (<columns>) <placeholders>``, followed by
+    ``ON CONFLICT (<unique key>) DO UPDATE SET …`` when ``conflicts``."""
+    quote = connection.ops.quote_name
+    table = quote(KpiSnapshot._meta.db_table)
+    names = ", ".join(quote(KpiSnapshot._meta.get_field(n).column) for n in SNAPSHOT_COLUMNS)
+    # Names come from the model's _meta, values travel as parameters.
+    sql = f"INSERT INTO {table} ({names}) {placeholders}"  # noqa: S608
+    if not conflicts:
+        return sql
+    unique = ", ".join(quote(KpiSnapshot._meta.get_field(n).column) for n in UNIQUE_FIELDS)
+    updates = ", ".join(
+        f"{quote(c)} = EXCLUDED.{quote(c)}"
+        for c in (KpiSnapshot._meta.get_field(n).column for n in UPDATE_FIELDS)
+    )
+    return f"{sql} ON CONFLICT ({unique}) DO UPDATE SET {updates}"
+
+
+def _db_prepared(rows: Sequence[tuple]) -> list[tuple]:
+    """Return ``rows`` with each value as the model field would send it to the database.
+
+    Text, integer and decimal columns need no conversion: for a ``str``, ``int``,
+    ``Decimal`` or None, ``get_db_prep_save`` returns the value itself on both
+    backends (``DecimalField.to_python`` of a Decimal is that Decimal and
+    ``adapt_decimalfield_value`` returns it; PostgreSQL rounds it to the column's scale,
+    SQLite's driver adapts it with ``str`` — the same as for the ORM's ``bulk_create``).
+    Date and datetime columns go through the field's ``get_db_prep_save`` (SQLite
+    stores text, naive UTC for a datetime), once per distinct value: a period's rows
+    share their dates and ``computed_at``.
+    """
+    fields = [KpiSnapshot._meta.get_field(name) for name in SNAPSHOT_COLUMNS]
+    converted = [
+        i for i, f in enumerate(fields) if isinstance(f, models.DateField | models.DateTimeField)
+    ]
+    if not converted:
+        return list(rows)
+    cache: dict[tuple[int, Any], Any] = {}
+
+    def prep(i: int, value: Any) -> Any:
+        if (i, value) not in cache:
+            cache[i, value] = fields[i].get_db_prep_save(value, connection)
+        return cache[i, value]
+
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in converted:
+            row[i] = prep(i, row[i])
+        out.append(tuple(row))
+    return out
+
+
+def _server_binding_cursor() -> Any:
+    """Return a Django cursor on PostgreSQL that sends parameters apart from the SQL.
+
+    Django's default psycopg cursor inlines every parameter as a literal on the client
+    (``ClientCursor``), which for a period's arrays of thousands of decimals costs more
+    than the INSERT itself; a plain ``psycopg.Cursor`` sends them in binary. Wrapped
+    like any Django cursor, so errors map to Django's and ``CaptureQueriesContext``
+    sees the statement.
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = ServerBindingCursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
+def snapshots_upsert(rows: Sequence[tuple], *, conflicts: bool = True) -> None:
+    """Insert snapshot ``rows`` (tuples in ``SNAPSHOT_COLUMNS`` order), or update the row
+    already stored under the same unique key (KPI, grain, period start, scope), in one
+    statement. ``conflicts=False`` says none of the rows is stored yet: a plain INSERT
+    (a row already there is then an ``IntegrityError``).
+
+    Raw SQL on purpose: ``bulk_create(update_conflicts=True)`` compiled every value of
+    every row through Django's query compiler, which cost more than computing the KPIs
+    (docs/performance.md). What is stored is the same (``_db_prepared``). On
+    PostgreSQL one ``INSERT … SELECT * FROM UNNEST(<one array per column>) ON CONFLICT
+    … DO UPDATE`` (the shape Django's own bulk insert takes there), the arrays sent in
+    binary; on SQLite (3.24 or later) the same upsert with ``executemany`` of one row
+    of parameters each. Call it inside the period's transaction.
+    """
+    if not rows:
+        return
+    prepared = _db_prepared(rows)
+    if connection.vendor == "postgresql":
+        # Casts without a size (varchar[], numeric[]), like Django's: nothing is
+        # truncated on the way, the column's own type applies on insert.
+        arrays = ", ".join(
+            f"%b::{KpiSnapshot._meta.get_field(n).db_type(connection).split('(')[0]}[]"
+            for n in SNAPSHOT_COLUMNS
+        )
+        sql = _upsert_sql(f"SELECT * FROM UNNEST({arrays})", conflicts=conflicts)
+        with _server_binding_cursor() as cursor:
+            cursor.execute(sql, [list(column) for column in zip(*prepared, strict=True)])
+    else:
+        marks = ", ".join(["%s"] * len(SNAPSHOT_COLUMNS))
+        sql = _upsert_sql(f"VALUES ({marks})", conflicts=conflicts)
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, prepared)
 
 
 def snapshots_compute_period(
@@ -151,29 +286,36 @@ def snapshots_compute_period(
     as_of: dt.datetime,
     keys: Iterable[str] | None = None,
     run: KpiRun | None = None,
+    bands: Bands | None = None,
 ) -> int:
     """Compute and store one period's snapshots of every KPI (or ``keys``) and scope.
 
     One transaction: upsert every row on the unique key, then delete the rows of the
     same KPIs and period that this computation no longer produced (a scope that lost
     its data), and count the period on ``run``. Return the number of rows written.
+    ``bands``: the bands in force, when the caller read them already (a run reads them
+    once, so all its periods are judged against the same bands).
+
+    A period that holds no row of these KPIs yet (a first backfill) takes a plain INSERT
+    and no delete: ``ON CONFLICT`` costs a second probe of the unique index per row, and
+    the delete a pass over the period's rows, for nothing then. Only one snapshot run
+    writes at a time (the job lock); should another writer insert the same period in
+    between anyway, the INSERT fails on the unique key and the period rolls back whole.
     """
     kpis = snapshot_kpis(grain=period.grain, keys=keys)
     if not kpis:
         return 0
     computed = [kpi.key for kpi in kpis]
     with transaction.atomic():
-        values = kpis_compute_all_scopes(period=period, as_of=as_of, keys=computed)
-        rows = [snapshot_row(value, period=period, computed_at=as_of) for value in values]
-        KpiSnapshot.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=UNIQUE_FIELDS,
-            update_fields=UPDATE_FIELDS,
-        )
-        KpiSnapshot.objects.filter(
+        stored = KpiSnapshot.objects.filter(
             key__in=computed, grain=period.grain, period_start=period.start
-        ).exclude(computed_at=as_of).delete()
+        )
+        first_write = not stored.exists()
+        values = kpis_compute_all_scopes(period=period, as_of=as_of, keys=computed, bands=bands)
+        rows = [snapshot_row(value, period=period, computed_at=as_of) for value in values]
+        snapshots_upsert(rows, conflicts=not first_write)
+        if not first_write:
+            stored.exclude(computed_at=as_of).delete()
         if run is not None:
             KpiRun.objects.filter(pk=run.pk).update(
                 periods_done=F("periods_done") + 1,
@@ -223,9 +365,10 @@ def snapshots_run(
 
     When another run holds the lock, record a skipped run and compute nothing. The
     periods are listed once the lock is held (catch-up reads the last successful run).
-    Each period is its own transaction; on an error the run is marked failed and the
-    error re-raised (the periods done so far keep their new rows). A nightly run ends
-    with the threshold alerts.
+    The bands in force are read once, so every period of a run is judged against the
+    same bands. Each period is its own transaction; on an error the run is marked
+    failed and the error re-raised (the periods done so far keep their new rows). A
+    nightly run ends with the threshold alerts.
     """
     from synapse.kpis.alerts import alerts_check
 
@@ -259,8 +402,11 @@ def snapshots_run(
             keys=",".join(keys or [])[:500],
         )
         try:
+            bands = bands_in_force()
             for period in todo:
-                snapshots_compute_period(period=period, as_of=as_of, keys=keys, run=run)
+                snapshots_compute_period(
+                    period=period, as_of=as_of, keys=keys, run=run, bands=bands
+                )
                 if progress is not None:
                     progress(period)
             alerts = alerts_check(as_of=as_of) if kind == KpiRun.Kind.NIGHTLY else []

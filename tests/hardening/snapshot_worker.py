@@ -22,24 +22,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def install_stall(marker: Path, at: int) -> None:
-    """Make the ``at``-th bulk write of KPI snapshots write ``marker`` and stall."""
-    from django.db.models import QuerySet
+    """Make the ``at``-th write of a period's KPI snapshots (``snapshots_upsert``, inside
+    the period's transaction) write ``marker`` and stall once its rows are written."""
+    from synapse.kpis import snapshots
 
-    from synapse.kpis.models import KpiSnapshot
-
-    real = QuerySet.bulk_create
+    real = snapshots.snapshots_upsert
     calls = {"n": 0}
 
-    def stalling(self: QuerySet, objs: Any, *args: Any, **kwargs: Any) -> Any:
-        result = real(self, objs, *args, **kwargs)
-        if self.model is KpiSnapshot:
-            calls["n"] += 1
-            if calls["n"] == at:
-                marker.write_text(f"stalled in period write {at}\n")
-                time.sleep(600)
-        return result
+    def stalling(rows: Any, **kwargs: Any) -> None:
+        real(rows, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == at:
+            marker.write_text(f"stalled in period write {at}\n")
+            time.sleep(600)
 
-    QuerySet.bulk_create = stalling
+    snapshots.snapshots_upsert = stalling
 
 
 def main(argv: list[str]) -> None:

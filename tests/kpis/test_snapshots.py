@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import math
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
-from django.db.models import AutoField
+from django.db import IntegrityError, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -285,15 +283,18 @@ def test_a_run_failing_inside_a_period_leaves_that_periods_old_rows(firm, monkey
     for day in range(1, 11):  # new answers change CSAT
         SurveyResponseFactory(score=1, responded_at=dt.datetime(2025, 2, day, tzinfo=dt.UTC))
 
-    real_bulk_create = KpiSnapshot.objects.bulk_create
+    real_upsert = snapshots.snapshots_upsert
+    rerun_at = APRIL_1 + dt.timedelta(days=1)
+    written = []
 
-    def upsert_then_die(*args, **kwargs):
-        real_bulk_create(*args, **kwargs)  # the new rows are written...
+    def upsert_then_die(rows, **kwargs):
+        real_upsert(rows, **kwargs)  # the new rows are written...
+        written.append(KpiSnapshot.objects.filter(computed_at=rerun_at).count())
         raise RuntimeError("worker killed")  # ...and the process dies before commit
 
-    monkeypatch.setattr(KpiSnapshot.objects, "bulk_create", upsert_then_die)
+    monkeypatch.setattr(snapshots, "snapshots_upsert", upsert_then_die)
     with pytest.raises(RuntimeError, match="worker killed"):
-        snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1 + dt.timedelta(days=1))
+        snapshots_backfill(start=FEB.start, end=FEB.end, as_of=rerun_at)
 
     now = {
         (r.key, r.scope_kind, r.scope_key): (r.value, r.computed_at)
@@ -301,21 +302,29 @@ def test_a_run_failing_inside_a_period_leaves_that_periods_old_rows(firm, monkey
     }
     assert now == old
     assert KpiSnapshot.objects.get(pk=csat.pk).value == csat.value
+    # The failure came after the period's rows were written (seen inside its transaction:
+    # every old scope, and the clients of the new answers).
+    assert len(written) == 1
+    assert written[0] > len(old)
     run = KpiRun.objects.get()
     assert (run.status, run.periods_done) == ("failed", 0)
     assert run.error == "RuntimeError: worker killed"
 
 
 def _month_recompute_queries(as_of: dt.datetime) -> tuple[int, int, int]:
-    """Return (queries other than the snapshot INSERTs, INSERTs, rows) of one month."""
+    """Return (queries other than the snapshot INSERTs, INSERTs, rows) of one month.
+
+    An ``executemany`` (SQLite) is one captured entry, logged as ``"<n> times: INSERT …"``.
+    """
     with CaptureQueriesContext(connection) as captured:
         rows = snapshots_compute_period(period=FEB, as_of=as_of)
-    inserts = [q for q in captured if q["sql"].startswith('INSERT INTO "kpis_kpisnapshot"')]
+    inserts = [q for q in captured if 'INSERT INTO "kpis_kpisnapshot"' in q["sql"]]
     return len(captured) - len(inserts), len(inserts), rows
 
 
 def test_a_full_month_recompute_takes_as_many_queries_for_50_clients_as_for_5(firm):
     firm(5, prefix="A")
+    snapshots_compute_period(period=FEB, as_of=APRIL_1 - dt.timedelta(days=1))
     reads_5, inserts_5, rows_5 = _month_recompute_queries(APRIL_1)
     firm(45, prefix="B")
     reads_50, inserts_50, rows_50 = _month_recompute_queries(APRIL_1 + dt.timedelta(hours=1))
@@ -323,14 +332,62 @@ def test_a_full_month_recompute_takes_as_many_queries_for_50_clients_as_for_5(fi
     assert rows_50 > rows_5
     # Every KPI's gather is grouped by scope, and the stale-row DELETE is one query.
     assert reads_50 == reads_5
-    # The upsert is one INSERT … ON CONFLICT per batch of rows; only SQLite caps a batch
-    # (Django allows 999 parameters per statement there), PostgreSQL takes them all at once.
-    fields = [f for f in KpiSnapshot._meta.concrete_fields if not isinstance(f, AutoField)]
-    batch = connection.ops.bulk_batch_size(fields, [None] * rows_50) or rows_50
-    assert inserts_5 == math.ceil(rows_5 / batch)
-    assert inserts_50 == math.ceil(rows_50 / batch)
-    if connection.vendor == "postgresql":
-        assert inserts_50 == inserts_5 == 1
+    # The upsert is one INSERT … ON CONFLICT for the whole period on both databases:
+    # UNNEST of one array per column on PostgreSQL, one executemany on SQLite.
+    assert inserts_50 == inserts_5 == 1
+
+
+def test_the_first_write_of_a_period_is_a_plain_insert_and_a_rerun_an_upsert(firm):
+    firm(2)
+    with CaptureQueriesContext(connection) as first:
+        rows = snapshots_compute_period(period=FEB, as_of=APRIL_1)
+    with CaptureQueriesContext(connection) as rerun:
+        assert snapshots_compute_period(period=FEB, as_of=APRIL_1 + dt.timedelta(days=1)) == rows
+
+    def writes(captured):
+        return [
+            q["sql"].split(" times: ")[-1].split(" (")[0]
+            + (" upsert" * ("ON CONFLICT" in q["sql"]))
+            for q in captured
+            if "INSERT INTO" in q["sql"] or q["sql"].startswith("DELETE")
+        ]
+
+    # Nothing stored yet: no ON CONFLICT, and no stale row to delete.
+    assert writes(first) == ['INSERT INTO "kpis_kpisnapshot"']
+    assert writes(rerun) == [
+        'INSERT INTO "kpis_kpisnapshot" upsert',
+        'DELETE FROM "kpis_kpisnapshot" WHERE',
+    ]
+    assert KpiSnapshot.objects.count() == rows
+    assert set(KpiSnapshot.objects.values_list("computed_at", flat=True)) == {
+        APRIL_1 + dt.timedelta(days=1)
+    }
+
+
+def test_a_first_write_racing_another_writer_rolls_the_period_back(firm, monkeypatch):
+    firm(2)
+    real_upsert = snapshots.snapshots_upsert
+
+    def another_writer_first(rows, **kwargs):
+        assert kwargs == {"conflicts": False}
+        real_upsert(rows[:1])  # committed by someone else between the check and the INSERT
+        real_upsert(rows, **kwargs)
+
+    monkeypatch.setattr(snapshots, "snapshots_upsert", another_writer_first)
+    with pytest.raises(IntegrityError):
+        snapshots_compute_period(period=FEB, as_of=APRIL_1)
+    assert not KpiSnapshot.objects.exists()
+
+
+def test_a_run_reads_the_bands_once_for_all_its_periods(firm):
+    firm(1)
+    with CaptureQueriesContext(connection) as captured:
+        outcome = snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1)
+    assert outcome.periods >= 4  # ISO weeks, the month, the quarter, the year
+    band_reads = [q for q in captured if 'FROM "kpis_kpiband"' in q["sql"]]
+    assert len(band_reads) == 1
+    csat = KpiSnapshot.objects.get(key="csat", grain="month", scope_kind="company")
+    assert (csat.band_low, csat.band_high) == (85, None)
 
 
 def test_compute_snapshots_command_backfills_one_kpi(firm):

@@ -391,6 +391,57 @@ def test_rework_worked_example_12_of_240_hours_is_5_for_every_scope():
 
 
 @pytestmark_db
+def test_rework_rolls_projects_and_employees_up_to_every_scope():
+    """Two clients, three projects, two people each on several projects: every scope's
+    sums are those of its own entries, in the all-scopes run as for the scope alone."""
+    acme, beta = ClientFactory(code="ACME"), ClientFactory(code="BETA")
+    p1 = ProjectFactory(code="P1", client=acme, status=Project.Status.ACTIVE)
+    p2 = ProjectFactory(code="P2", client=acme, status=Project.Status.ACTIVE)
+    p3 = ProjectFactory(code="P3", client=beta, status=Project.Status.ACTIVE)
+    ann, bob = EmployeeFactory(user__username="ann"), EmployeeFactory(user__username="bob")
+    rework = TimeEntry.Activity.REWORK
+    logged = [  # (employee, project, day, hours, rework?)
+        (ann, p1, 3, D("7.25"), False),
+        (ann, p1, 4, D("0.75"), True),
+        (ann, p2, 5, D(6), False),
+        (ann, p3, 6, D(2), True),
+        (bob, p2, 3, D(8), False),
+        (bob, p2, 4, D("1.5"), True),
+        (bob, p3, 5, D(4), False),
+        (bob, p3, 6, D(4), False),
+    ]
+    for employee, project, day, hours, is_rework in logged:
+        TimeEntryFactory(
+            employee=employee,
+            project=project,
+            date=dt.date(2025, 3, day),
+            hours=hours,
+            **({"activity": rework} if is_rework else {}),
+        )
+    TimeEntryFactory(employee=bob, date=dt.date(2025, 3, 7), hours=8)  # no project
+
+    expected = {  # scope: (rework hours, all hours, entries)
+        COMPANY: (D("4.25"), D("33.5"), 8),
+        Scope("client", "ACME"): (D("2.25"), D("23.5"), 5),
+        Scope("client", "BETA"): (D(2), D(10), 3),
+        Scope("project", "P1"): (D("0.75"), D(8), 2),
+        Scope("project", "P2"): (D("1.5"), D("15.5"), 3),
+        Scope("project", "P3"): (D(2), D(10), 3),
+        Scope("employee", "ann"): (D("2.75"), D(16), 4),
+        Scope("employee", "bob"): (D("1.5"), D("17.5"), 4),
+    }
+    every = {
+        v.scope: v for v in kpis_compute_all_scopes(period=MARCH, as_of=AS_OF, keys=["rework_rate"])
+    }
+    assert set(every) == set(expected)
+    for scope, (rework_hours, hours, entries) in expected.items():
+        for found in (every[scope], value("rework_rate", scope)):
+            assert (found.result.numerator, found.result.denominator) == (rework_hours, hours)
+            assert found.result.sample_size == entries
+            assert found.value == rework_hours / hours * 100
+
+
+@pytestmark_db
 def test_rate_change_mid_project_costs_each_entry_at_its_own_rate():
     project = completed(code="P1", revenue=D("2000.00"), budget=D("1000.00"))
     employee = EmployeeFactory(rates=(D("50.00"), D("100.00")))
@@ -482,6 +533,7 @@ def test_query_count_is_the_same_for_5_and_50_clients():
     _make_firm(50)
     large, large_values = _count_queries()
     # 1 band query, 1 closed-projects query (shared by 7 KPIs through the memo),
-    # 1 in-progress query (CPI), 4 rework queries (company, client, project, employee).
-    assert small == large == 7
+    # 1 in-progress query (CPI), 1 rework query (grouped by project and employee, rolled
+    # up to the company, client, project and employee scopes).
+    assert small == large == 4
     assert large_values > small_values
