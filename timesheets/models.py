@@ -165,7 +165,12 @@ class TimeEntry(models.Model):
         TRAINING = "training", "Training"
 
     entry_id = models.CharField(max_length=64, unique=True, default=new_entry_id)
-    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="time_entries")
+    # employee, project and cost_contract need no index of their own: the composite
+    # indexes below lead with them (each index is maintained on every insert; the
+    # import of a large history pays for each one, migration 0004).
+    employee = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, related_name="time_entries", db_index=False
+    )
     date = models.DateField()
     hours = HoursField()
     billable = models.BooleanField(default=False)
@@ -176,6 +181,7 @@ class TimeEntry(models.Model):
         null=True,
         blank=True,
         related_name="time_entries",
+        db_index=False,
     )
     contract = models.ForeignKey(
         "projects.Contract",
@@ -201,6 +207,7 @@ class TimeEntry(models.Model):
         blank=True,
         editable=False,
         related_name="attributed_entries",
+        db_index=False,
     )
 
     history = HistoricalRecords()
