@@ -58,7 +58,8 @@ def ticket_saved(
     nothing when the contract did not change. A new ticket has no entries yet, and a
     save of named fields without ``contract`` cannot have changed it.
     """
-    if raw or created or (update_fields is not None and "contract" not in update_fields):
+    named = update_fields is not None and not {"contract", "contract_id"} & set(update_fields)
+    if raw or created or named:
         return
     stale = TimeEntry.objects.filter(
         ticket=instance, project__isnull=True, contract__isnull=True

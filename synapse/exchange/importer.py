@@ -380,7 +380,7 @@ class _ImportRun:
             cache.clear()
             missing = list(codes)
         found = set(codes) - set(missing)
-        for chunk in _slices(_storable(missing), BATCH_SIZE):
+        for chunk in _chunks(_storable(missing), BATCH_SIZE):
             for code, pk in _REF_LOOKUPS[table](chunk):
                 cache[code] = pk
                 found.add(code)
@@ -922,13 +922,20 @@ class _Writer:
         self.background = connection.vendor == "postgresql"
         self.pool: ThreadPoolExecutor | None = None
         self.pending: list[tuple[Future, str, int]] = []
+        self.refused: list[tuple[str, int, str]] = []
 
     def copy(
         self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], *, name: str, line: int
     ) -> None:
         """Insert ``rows`` (database values) into ``table``; ``name:line`` blames a refusal."""
         if not self.background:
-            _write_rows(table, columns, rows)
+            # At once, in a savepoint: a refused batch is undone and reported by ``wait``
+            # like a refused copy, so the import goes on validating the rest of the file.
+            try:
+                with transaction.atomic():
+                    _write_rows(table, columns, rows)
+            except DatabaseError as exc:
+                self.refused.append((name, line, str(exc)))
             return
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exchange-copy")
@@ -939,7 +946,7 @@ class _Writer:
 
     def wait(self) -> list[tuple[str, int, str]]:
         """Wait for every copy submitted; return ``(file, line, message)`` of those refused."""
-        refused = []
+        refused, self.refused = self.refused, []
         for future, name, line in self.pending:
             message = future.result()
             if message is not None:
@@ -1068,10 +1075,6 @@ class _DayStage:
             self.first_day = day
         if self.last_day is None or day > self.last_day:
             self.last_day = day
-        if self.first_day is None or day < self.first_day:
-            self.first_day = day
-        if self.last_day is None or day > self.last_day:
-            self.last_day = day
 
     def flush(self, *, written: bool, writer: _Writer) -> None:
         """Write the batch's rows; the valid ones were written to the database if ``written``."""
@@ -1174,11 +1177,6 @@ def _storable(codes: Iterable[str]) -> list[str]:
     return list(codes)
 
 
-def _slices(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _select_in(sql: str, values: list[Any], suffix: str = "") -> list[tuple]:
     """Run ``sql`` (ending in ``WHERE column``) for ``values``: ``= ANY`` or chunked ``IN``."""
     found: list[tuple] = []
@@ -1186,7 +1184,7 @@ def _select_in(sql: str, values: list[Any], suffix: str = "") -> list[tuple]:
         if connection.vendor == "postgresql":
             cursor.execute(f"{sql} = ANY(%s){suffix}", [values])
             return cursor.fetchall()
-        for chunk in _slices(values, 500):
+        for chunk in _chunks(values, 500):
             cursor.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))}){suffix}", chunk)
             found.extend(cursor.fetchall())
     return found
@@ -1241,7 +1239,8 @@ def _copy_payload(rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _chunks(items: list[int], size: int = 1000) -> Iterator[list[int]]:
+def _chunks(items: Sequence[Any], size: int = 1000) -> Iterator[Sequence[Any]]:
+    """Yield ``items`` in consecutive slices of at most ``size``."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -156,6 +156,30 @@ def test_a_batch_the_database_refuses_is_an_error_and_nothing_is_written(firm, t
     assert not TimeEntry.objects.exists()
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite trigger refuses the row")
+def test_a_batch_sqlite_refuses_is_an_error_and_the_rest_is_still_checked(
+    tiny_batches, firm, tmp_path
+):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TRIGGER refuse_note BEFORE INSERT ON timesheets_timeentry "
+            "WHEN NEW.note = 'refuse' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+        )
+    rows = [
+        "E1,ann,2025-02-03,1,true,delivery,P1,,,\n",
+        "E2,ann,2025-02-04,1,true,delivery,P1,,,refuse\n",
+        "E3,ann,2025-02-05,1,true,delivery,P1,,,\n",
+        "E4,ann,2025-02-06,1,maybe,delivery,P1,,,\n",
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, rows))
+    assert status == 1
+    assert err.splitlines()[:2] == [
+        "time_entries.csv:2: -: the database refused the rows: refused by a trigger",
+        "time_entries.csv:5: billable: “maybe” is not a boolean (true/false, 1/0, yes/no)",
+    ]
+    assert not TimeEntry.objects.exists()
+
+
 def test_a_byte_that_is_not_utf8_is_reported_after_the_rows_before_it(tiny_batches, firm, tmp_path):
     text = HEADER + (
         "E1,ann,2025-02-03,1,maybe,delivery,P1,,,\n"
