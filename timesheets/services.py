@@ -69,6 +69,7 @@ def time_entries_recost(entries: QuerySet[TimeEntry]) -> int:
     Cost is attributed to the project if set, else to the contract if set, else to the
     ticket's contract, else it is internal overhead (data-exchange.md). An entry with
     no rate in force (before the first rate) costs 0. Return the number of entries.
+    ``EntryCoster`` is the same rule in Python for the import: change both together.
     """
     ticket_contract = Subquery(Ticket.objects.filter(pk=OuterRef("ticket")).values("contract")[:1])
     return entries.update(
@@ -103,6 +104,10 @@ class EntryCoster:
     each entry as it inserts it instead of updating every row a second time). Built
     from the rate table once (a few rows per employee): ``costs`` finds the rate in
     force on the entry's date by bisection; before the first rate it is 0.
+
+    The costing rule lives here twice, in SQL (``time_entries_recost``) and in Python:
+    a change to one is a change to both. ``tests/timesheets/test_recost.py`` checks that
+    they store the same values.
     """
 
     def __init__(self) -> None:
