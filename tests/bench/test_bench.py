@@ -115,3 +115,28 @@ def test_percentiles_are_nearest_rank_and_lost_requests_are_errors() -> None:
     assert result.percentile("dashboard", 0.95) == 95.0
     assert result.percentile("kpi", 0.95) == 5.0
     assert result.errors() == 3
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux /proc only")
+def test_a_child_reports_its_own_peak_memory_not_its_parents() -> None:
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    from synapse.bench import measure
+
+    ballast = bytearray(200 * 1024 * 1024)  # this process grows by 200 MB
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    code = (
+        "import django; django.setup(); "
+        "from synapse.bench.measure import peak_rss_mb; print(peak_rss_mb())"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "synapse.settings"}
+    output = subprocess.check_output([sys.executable, "-c", code], text=True, env=env)  # noqa: S603
+    child = float(output.strip().splitlines()[-1])
+    parent_max = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert measure.peak_rss_mb() >= 200
+    # Django and the bench module loaded, far below the parent's 200 MB of ballast.
+    assert 5 < child < parent_max - 150
+    del ballast

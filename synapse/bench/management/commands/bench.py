@@ -92,7 +92,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["phase"]:
-            self.stdout.write(json.dumps(self._phase(options)))
+            report = self._phase(options)
+            report["peak_rss_mb"] = measure.peak_rss_mb()
+            self.stdout.write(json.dumps(report))
             return
         scale = SCALES[options["scale"]]
         say = self.stderr.write
