@@ -9,8 +9,9 @@ from tests.dashboards.conftest import MARCH, firm_build, snapshots_build
 
 Q = "?grain=month&period=2025-03-01"
 
-# Every page starts with: session, user, the user's employee (role check).
-AUTH = 3
+# Every page starts with: the session, then the user with their employee record (one
+# query: synapse.security.backends.ModelBackend.get_user), which the role check reads.
+AUTH = 2
 # The dashboard and KPI pages read their cache version token (synapse.dashboards.cache).
 TOKEN = 1
 # Utilization's timesheet gap, live on every dashboard request of the company or an
