@@ -25,7 +25,10 @@ change misses and renders afresh. The token is a digest of
 - the scope lists: a digest of every client's code and name, project's code and name,
   employee's full name and user's name (PostgreSQL hashes them with ``md5``; SQLite
   returns the joined text and Python hashes it), so an added, renamed or removed
-  record changes it.
+  record changes it;
+- what the timesheet gap's working days read (``selectors.timesheet_working_days``,
+  cached by the dashboard): each employee's role and employment dates (in the same
+  digest as the names) and the holidays' dates.
 
 The fragment's key also holds the page's parameters, the firm-local date (the pickers
 offer periods up to today and mark the running one), ``CODE_VERSION`` (a digest of the
@@ -91,6 +94,12 @@ _RUNS = (
 _BAND_ROW = (
     "key || ' ' || COALESCE(CAST(low AS TEXT), '') || ' ' || COALESCE(CAST(high AS TEXT), '')"
 )
+# An employee: name (the pickers) and role and employment dates (the timesheet gap's
+# working days, cached by the dashboard).
+_EMPLOYEE_ROW = (
+    "user_id || ' ' || full_name || ' ' || role || ' ' || CAST(employed_from AS TEXT)"
+    " || ' ' || COALESCE(CAST(employed_until AS TEXT), '')"
+)
 # The bands and the names as a digest of the rows in table order (no ORDER BY: sorting
 # cost more than the rest of the token; the order of a table's rows changes only when it
 # is written, and then its text changes anyway, or at worst a fragment is rendered again).
@@ -99,15 +108,17 @@ _LISTS = {
         f"SELECT md5(string_agg({_BAND_ROW}, '|')) AS h FROM kpis_kpiband",
         "SELECT md5(string_agg(code || ' ' || name, '|')) AS h FROM projects_client",
         "SELECT md5(string_agg(code || ' ' || name, '|')) AS h FROM projects_project",
-        "SELECT md5(string_agg(user_id || ' ' || full_name, '|')) AS h FROM timesheets_employee",
+        f"SELECT md5(string_agg({_EMPLOYEE_ROW}, '|')) AS h FROM timesheets_employee",
         "SELECT md5(string_agg(id || ' ' || username, '|')) AS h FROM auth_user",
+        "SELECT md5(string_agg(CAST(date AS TEXT), '|')) AS h FROM timesheets_holiday",
     ),
     "sqlite": (
         f"SELECT group_concat({_BAND_ROW}, '|') AS h FROM kpis_kpiband",
         "SELECT group_concat(code || ' ' || name, '|') AS h FROM projects_client",
         "SELECT group_concat(code || ' ' || name, '|') AS h FROM projects_project",
-        "SELECT group_concat(user_id || ' ' || full_name, '|') AS h FROM timesheets_employee",
+        f"SELECT group_concat({_EMPLOYEE_ROW}, '|') AS h FROM timesheets_employee",
         "SELECT group_concat(id || ' ' || username, '|') AS h FROM auth_user",
+        "SELECT group_concat(CAST(date AS TEXT), '|') AS h FROM timesheets_holiday",
     ),
 }
 
@@ -116,7 +127,8 @@ def page_token() -> str:
     """Return the version token of the pages' cached fragments — one query.
 
     It changes whenever a snapshot run writes a period, a band is edited, added or
-    removed, or a client, project, employee or user is added, renamed or removed.
+    removed, a client, project, employee or user is added, renamed or removed, an
+    employee's role or employment dates change, or a holiday is added, moved or removed.
     """
     lists = _LISTS["postgresql" if connection.vendor == "postgresql" else "sqlite"]
     subqueries = [_RUNS, *lists]

@@ -374,21 +374,18 @@ def card_notes(cards: list[Card], *, timesheet_gap: Decimal | None) -> None:
             )
 
 
-def timesheet_gap_share(*, period: Period, scope: Scope, as_of: dt.datetime) -> Decimal | None:
-    """Return the share (0–100) of working days not covered by an approved timesheet.
+def timesheet_working_days(
+    *, period: Period, scope: Scope, as_of: dt.datetime
+) -> tuple[int, tuple[dt.date, ...]]:
+    """Return the working days the timesheet gap counts, and the weekday holidays.
 
-    An approximation from ``Timesheet`` rows, cheap at any size: the working days are
-    those of utilization's available hours (as ``timesheets.selectors.employees_days``:
-    weekdays in the period and the employment, less holidays; company scope: staff and
-    managers; leave does not matter here, so it is not read); a day counts as covered
-    when its employee's week has an approved timesheet. Employment that starts or ends
-    inside a week is not clipped from the covered days, so the share can be slightly low
-    for such weeks. ``None`` when the scope is not the company or an employee, or there
-    are no working days. Three queries: holidays, employees, approved weeks. It reads
-    records, not snapshots, so the dashboard computes it on every request.
+    ``(expected, holidays)``: the working days are those of utilization's available
+    hours (as ``timesheets.selectors.employees_days``: weekdays in the period — up to
+    today for a running one — and the employment, less holidays; company scope: staff
+    and managers; leave does not matter here, so it is not read). Two queries:
+    holidays, employees. They read only holidays and employees (dates and roles), so
+    the dashboard caches them under its version token (``synapse.dashboards.cache``).
     """
-    if scope.kind not in {"company", "employee"} or period.start > local_date(as_of):
-        return None
     ctx = KpiContext(period=period, as_of=as_of, kinds=frozenset({scope.kind}), only=scope)
     holidays = time_selectors.holidays_on_weekdays(ctx)
     employees = time_selectors.employees_in_period(ctx)
@@ -401,8 +398,36 @@ def timesheet_gap_share(*, period: Period, scope: Scope, as_of: dt.datetime) -> 
         if first <= last:
             on_holiday = bisect_right(holidays, last) - bisect_left(holidays, first)
             expected += time_selectors.weekdays_count(first, last) - on_holiday
+    return expected, tuple(holidays)
+
+
+def timesheet_gap_share(
+    *,
+    period: Period,
+    scope: Scope,
+    as_of: dt.datetime,
+    working_days: tuple[int, tuple[dt.date, ...]] | None = None,
+) -> Decimal | None:
+    """Return the share (0–100) of working days not covered by an approved timesheet.
+
+    An approximation from ``Timesheet`` rows, cheap at any size: the working days are
+    ``timesheet_working_days`` (given as ``working_days`` when the caller has them,
+    e.g. from the cache; else read here); a day counts as covered when its employee's
+    week has an approved timesheet. Employment that starts or ends inside a week is not
+    clipped from the covered days, so the share can be slightly low for such weeks.
+    ``None`` when the scope is not the company or an employee, or there are no working
+    days. One query (approved weeks), plus two for the working days when not given. The
+    approved weeks are read on every request (timesheets are approved at any time).
+    """
+    if scope.kind not in {"company", "employee"} or period.start > local_date(as_of):
+        return None
+    if working_days is None:
+        working_days = timesheet_working_days(period=period, scope=scope, as_of=as_of)
+    expected, holidays = working_days
     if not expected:
         return None
+    ctx = KpiContext(period=period, as_of=as_of, kinds=frozenset({scope.kind}), only=scope)
+    start, end = ctx.start, ctx.end
     holidays = set(holidays)
     approved = Timesheet.objects.filter(
         status=Timesheet.Status.APPROVED,

@@ -155,15 +155,33 @@ def _cards_render(
     return html, not errors and not as_of["live"]
 
 
-def _timesheet_gap(params: selectors.PageParams, now: object) -> object:
+def _timesheet_gap(params: selectors.PageParams, now: object, token: str | None = None) -> object:
     """Return the utilization card's timesheet gap for the page (``None`` without one).
 
-    Computed live on every request (from timesheets, not snapshots), so it is part of
-    the cards' cache key rather than cached.
+    The approved weeks are read live on every request (timesheets, not snapshots), so
+    the gap is part of the cards' cache key rather than cached. Its working days read
+    only holidays and employees, which the version token ``token`` covers
+    (``synapse.dashboards.cache``): with a token they are cached under it, keyed also by
+    the period, the scope and today's firm-local date (a running period counts up to
+    today).
     """
     if "billable_utilization" not in {k.key for k in kpis_for_scope_kind(params.scope.kind)}:
         return None
-    return selectors.timesheet_gap_share(period=params.period, scope=params.scope, as_of=now)
+    period, scope = params.period, params.scope
+    if scope.kind not in {"company", "employee"} or period.start > local_date(now):
+        return None
+    working_days = key = None
+    if token is not None:
+        today = local_date(now)
+        key = page_cache.fragment_key("workdays", token, period.start, period.end, scope, today)
+        working_days = page_cache.fragment_get(key)
+    if working_days is None:
+        working_days = selectors.timesheet_working_days(period=period, scope=scope, as_of=now)
+        if key is not None:
+            page_cache.fragment_set(key, working_days)
+    return selectors.timesheet_gap_share(
+        period=period, scope=scope, as_of=now, working_days=working_days
+    )
 
 
 @require_safe
@@ -173,13 +191,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Show every KPI as a card for the chosen period and scope.
 
     The cards region is cached as HTML (``synapse.dashboards.cache``) under the page's
-    version token and the live timesheet gap; the role check above runs first.
+    version token and the live timesheet gap (whose working days are cached under the
+    token too); the role check above runs first.
     """
     params = _params(request)
-    gap = _timesheet_gap(params, timezone.now())
     key = html = None
-    if not params.errors:
-        key = _fragment_key(request, "cards", params, page_cache.page_token(), gap)
+    if params.errors:
+        gap = _timesheet_gap(params, timezone.now())
+    else:
+        token = page_cache.page_token()
+        gap = _timesheet_gap(params, timezone.now(), token)
+        key = _fragment_key(request, "cards", params, token, gap)
         html = page_cache.fragment_get(key)
     if html is None:
         html, cacheable = _cards_render(request, params, gap=gap)

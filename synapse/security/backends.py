@@ -1,4 +1,5 @@
-"""Authentication: the demo password refused outside debug mode; the client's address."""
+"""Authentication: the demo password refused outside debug mode; the signed-in user read
+with their employee record; the client's address."""
 
 from __future__ import annotations
 
@@ -27,7 +28,20 @@ class ModelBackend(backends.ModelBackend):
 
     A refused login looks like any wrong password (the same message, and axes counts it),
     so it tells nothing about which accounts exist.
+
+    ``get_user`` (called on every request of a signed-in session) reads the user's
+    employee record in the same query, so the role check (``user.employee.role``) costs
+    no second query.
     """
+
+    def get_user(self, user_id: Any) -> Any:
+        """Return the active user ``user_id`` with ``employee`` loaded, or None."""
+        manager = backends.UserModel._default_manager
+        try:
+            user = manager.select_related("employee").get(pk=user_id)
+        except backends.UserModel.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
     def authenticate(
         self,

@@ -30,7 +30,7 @@ from tests.factories import (
     TicketFactory,
 )
 from timesheets import selectors as time_selectors
-from timesheets.models import Timesheet
+from timesheets.models import Employee, Holiday, Timesheet
 
 Q = "?grain=month&period=2025-03-01"
 HTMX = {"HX-Request": "true"}
@@ -163,6 +163,26 @@ def test_the_timesheet_gap_stays_live(exec_client, firm):
     after = card_of(exec_client.get(DASHBOARD).content.decode(), "billable_utilization")
     # 3 staff × 21 working days, 5 now covered → 92.1 %.
     assert f"92.1 {note}" in after
+
+
+def test_the_gap_s_cached_working_days_follow_employments_roles_and_holidays(exec_client, firm):
+    # The dashboard caches the gap's working days under the version token: a change of
+    # employment dates, role or holidays (bulk updates: no signal, no save()) changes the
+    # token, so the next request counts them afresh.
+    note = "% of working days lack an approved timesheet"
+
+    def gap_text() -> str:
+        return card_of(exec_client.get(DASHBOARD).content.decode(), "billable_utilization")
+
+    staff = firm["employees"]
+    Timesheet.objects.create(employee=staff[0], week_start="2025-03-03", status="approved")
+    assert f"92.1 {note}" in gap_text()  # 3 staff × 21 working days, 5 covered
+    Employee.objects.filter(pk=staff[1].pk).update(employed_until=dt.date(2025, 3, 14))
+    assert f"90.4 {note}" in gap_text()  # 21 + 10 + 21 = 52 days, 5 covered
+    Holiday.objects.bulk_create([Holiday(date=dt.date(2025, 3, 20), name="Thursday off")])
+    assert f"90.0 {note}" in gap_text()  # 20 + 10 + 20 = 50
+    Employee.objects.filter(pk=staff[2].pk).update(role="executive")
+    assert f"83.3 {note}" in gap_text()  # 20 + 10 = 30 (executives do not count)
 
 
 def test_the_drilldown_stays_live(exec_client, firm):
