@@ -152,7 +152,10 @@ def _cards_render(
         **_picker_context(request, params),
     }
     html = render_to_string("dashboards/_kpi_cards.html", context)
-    return html, not errors and not as_of["live"]
+    # Not only the shown point: a previous period without snapshots is computed live for
+    # the change and the sparkline, and records changing it do not change the token.
+    live = any(point.source == "live" for card in cards for point in card.series)
+    return html, not errors and not live
 
 
 def _timesheet_gap(params: selectors.PageParams, now: object, token: str | None = None) -> object:

@@ -58,6 +58,20 @@ def test_second_request_is_served_from_the_cache_without_rendering(exec_client, 
     assert kpi_page[0] == kpi_page[1]
 
 
+def test_cards_with_a_previous_period_computed_live_are_not_cached(exec_client, firm):
+    from synapse.kpis.models import KpiSnapshot
+
+    deleted, _ = KpiSnapshot.objects.filter(
+        grain="month", period_start=dt.date(2025, 2, 1), scope_kind="company"
+    ).delete()
+    assert deleted
+    with renders() as kpi_cards:
+        exec_client.get(DASHBOARD, headers=HTMX)
+        exec_client.get(DASHBOARD, headers=HTMX)
+    # February (the change and the sparkline's last-but-one point) is computed live.
+    assert kpi_cards.call_count == 2
+
+
 def test_each_period_scope_and_grain_has_its_own_fragment(exec_client, firm):
     march = exec_client.get(DASHBOARD, headers=HTMX).content.decode()
     february = exec_client.get("/dashboard/?grain=month&period=2025-02-01", headers=HTMX)
