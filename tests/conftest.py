@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from synapse.kpis.periods import local_midnight
 
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Start and end every test with an empty cache (dashboard fragments, rate limits),
+    """Start and end every test with empty caches (dashboard fragments, rate limits),
     so no test sees another's entries."""
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

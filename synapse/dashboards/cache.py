@@ -3,7 +3,7 @@
 A dashboard's cards and a KPI page's trend and numbers are rendered from stored
 snapshots (written once a night), the bands (edited by an admin now and then) and the
 scope lists of the pickers (clients, projects, employees). Rendering them is most of a
-page's cost, so the HTML is kept in Django's cache (``CACHES["default"]``: local memory
+page's cost, so the HTML is kept in Django's cache (``CACHES["dashboards"]``: local memory
 per process by default, Redis shared by every process with ``SYNAPSE_CACHE_URL``).
 
 Invalidation does not rely on the cache or on signals (bulk writes send none, and a
@@ -47,10 +47,14 @@ from collections.abc import Hashable
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
+from django.utils.connection import ConnectionProxy
 
 logger = logging.getLogger(__name__)
+
+#: The fragments' own cache (``CACHES["dashboards"]``), like ``django.core.cache.cache``.
+cache = ConnectionProxy(caches, "dashboards")
 
 #: Seconds a fragment is kept (the token makes it stale long before, as needed).
 FRAGMENT_TIMEOUT = 6 * 3600

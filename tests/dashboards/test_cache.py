@@ -294,3 +294,14 @@ def test_the_cache_comes_from_the_environment():
         "django.core.cache.backends.redis.RedisCache",
         "django.contrib.sessions.backends.cached_db",
     ]
+
+
+def test_fragments_live_in_their_own_bounded_cache(exec_client, firm):
+    from django.core.cache import caches
+
+    exec_client.get(DASHBOARD, headers=HTMX)
+    # Local-memory caches keep their entries in ``_cache``: the fragments never crowd the
+    # default cache (survey rate-limit counters).
+    assert len(caches["dashboards"]._cache) >= 1
+    assert len(caches["default"]._cache) == 0
+    assert caches["dashboards"]._max_entries == 200
