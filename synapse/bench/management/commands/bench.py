@@ -174,6 +174,11 @@ class Command(BaseCommand):
 
             KpiSnapshot.objects.all().delete()
             KpiRun.objects.all().delete()
+            if connection.vendor == "postgresql":
+                # An emptied table as a fresh install has it (a --reuse run deletes the
+                # previous run's rows; this server's autovacuum may be off). Not timed.
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM ANALYZE kpis_kpisnapshot")
             began = time.perf_counter()
             outcome = snapshots_backfill(
                 start=dt.date.fromisoformat(options["start"]),
