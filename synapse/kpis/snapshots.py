@@ -36,20 +36,6 @@ GRAINS = ("month", "quarter", "year")
 #: KPIs also stored per ISO week (kpis.md: "utilization also for ISO weeks"). A KPI can
 #: declare its own grains with ``extra={"snapshot_grains": (...)}``.
 WEEKLY_KEYS = frozenset({"billable_utilization"})
-UNIQUE_FIELDS = ["key", "grain", "period_start", "scope_kind", "scope_key"]
-UPDATE_FIELDS = [
-    "period_end",
-    "value",
-    "numerator",
-    "denominator",
-    "sample_size",
-    "status",
-    "band_low",
-    "band_high",
-    "reason",
-    "definition_version",
-    "computed_at",
-]
 #: The columns of a snapshot row as ``snapshot_row`` builds it and ``snapshots_upsert``
 #: writes it (model attribute names, in this order).
 SNAPSHOT_COLUMNS = (
@@ -70,6 +56,9 @@ SNAPSHOT_COLUMNS = (
     "definition_version",
     "computed_at",
 )
+#: The snapshot's unique key; a rerun updates every other column.
+UNIQUE_FIELDS = ["key", "grain", "period_start", "scope_kind", "scope_key"]
+UPDATE_FIELDS = [column for column in SNAPSHOT_COLUMNS if column not in UNIQUE_FIELDS]
 _PLACES = Decimal("1e-10")  # the snapshot columns' decimal places
 _WIDE = Context(prec=60)
 
