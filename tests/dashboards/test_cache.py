@@ -292,7 +292,7 @@ def test_the_cache_comes_from_the_environment():
     ]
     assert _settings_in_a_child(SYNAPSE_CACHE_URL="redis://127.0.0.1:6379/1") == [
         "django.core.cache.backends.redis.RedisCache",
-        "django.contrib.sessions.backends.cached_db",
+        "django.contrib.sessions.backends.db",
     ]
 
 
