@@ -137,6 +137,23 @@ def leave_on_working_days(ctx: KpiContext) -> dict[int, dict]:
     return {row["employee_id"]: row for row in rows}
 
 
+def employment_working_days(
+    start: dt.date,
+    end: dt.date,
+    hired: dt.date,
+    left: dt.date | None,
+    holidays: list[dt.date],
+) -> int:
+    """Return the working days of ``[start, end]`` inside an employment from ``hired`` to
+    ``left`` (None: still employed): Monday–Friday, less the sorted weekday ``holidays``.
+    """
+    first, last = max(start, hired), min(end, left or end)
+    if first > last:
+        return 0
+    on_holiday = bisect_right(holidays, last) - bisect_left(holidays, first)
+    return weekdays_count(first, last) - on_holiday
+
+
 def employees_days(ctx: KpiContext) -> dict[int, EmployeeDays]:
     """Return the working days and leave of every employee employed in the period.
 
@@ -151,12 +168,9 @@ def employees_days(ctx: KpiContext) -> dict[int, EmployeeDays]:
     )
     out: dict[int, EmployeeDays] = {}
     for row in employees.order_by():
-        first = max(ctx.start, row["employed_from"])
-        last = min(ctx.end, row["employed_until"] or ctx.end)
-        working_days = 0
-        if first <= last:
-            on_holiday = bisect_right(holidays, last) - bisect_left(holidays, first)
-            working_days = weekdays_count(first, last) - on_holiday
+        working_days = employment_working_days(
+            ctx.start, ctx.end, row["employed_from"], row["employed_until"], holidays
+        )
         taken = leave.get(row["pk"], {})
         out[row["pk"]] = EmployeeDays(
             employee_id=row["pk"],

@@ -9,7 +9,6 @@ queries of a page therefore does not depend on the amount of data.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -392,12 +391,10 @@ def timesheet_working_days(
     if scope.kind == "company":
         employees = employees.filter(role__in=time_selectors.COMPANY_ROLES)
     start, end = ctx.start, ctx.end  # (properties: read once)
-    expected = 0
-    for hired, left in employees.values_list("employed_from", "employed_until").order_by():
-        first, last = max(start, hired), min(end, left or end)
-        if first <= last:
-            on_holiday = bisect_right(holidays, last) - bisect_left(holidays, first)
-            expected += time_selectors.weekdays_count(first, last) - on_holiday
+    expected = sum(
+        time_selectors.employment_working_days(start, end, hired, left, holidays)
+        for hired, left in employees.values_list("employed_from", "employed_until").order_by()
+    )
     return expected, tuple(holidays)
 
 

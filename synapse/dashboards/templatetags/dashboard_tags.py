@@ -88,9 +88,3 @@ def drilldown_rows(records: Records, objects: Iterable[object]) -> SafeString:
 def status_words(status: str | None) -> str:
     """Return a band status in words with its icon."""
     return presentation.status_text(status)
-
-
-@register.filter
-def admin_url(records: object, obj: object) -> str:
-    """Return the admin change page of a drill-down record."""
-    return records.admin_url(obj)
