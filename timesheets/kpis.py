@@ -48,7 +48,7 @@ def timesheet_compliance(*, compliant_days: int, expected_days: int) -> KpiResul
 
 
 def _billable_utilization(ctx: KpiContext) -> dict[Scope, KpiResult]:
-    days = selectors.employees_days_memo(ctx)
+    days = selectors.employees_days(ctx)
     billable = selectors.billable_hours_by_employee(ctx)
     out: dict[Scope, KpiResult] = {}
     total_billable, total_available, employees = ZERO, ZERO, 0
@@ -77,7 +77,7 @@ def _billable_utilization(ctx: KpiContext) -> dict[Scope, KpiResult]:
 
 
 def _timesheet_compliance(ctx: KpiContext) -> dict[Scope, KpiResult]:
-    days = selectors.employees_days_memo(ctx)
+    days = selectors.employees_days(ctx)
     compliant = selectors.compliant_days_by_employee(ctx)
     out: dict[Scope, KpiResult] = {}
     total_compliant, total_expected = 0, 0

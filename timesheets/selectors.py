@@ -28,7 +28,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 
 from synapse.fields import HoursField
-from synapse.kpis.engine import KpiContext
+from synapse.kpis.engine import KpiContext, by_period, period_bucket
+from synapse.kpis.periods import Period
 from timesheets.models import Employee, Holiday, Leave, TimeEntry, Timesheet
 
 #: Roles whose hours count at company scope (kpis.md "People KPIs at company scope").
@@ -87,54 +88,88 @@ def _employed_on_entry_date() -> Q:
     )
 
 
-def _on_working_days(ctx: KpiContext, queryset: QuerySet) -> QuerySet:
+def _on_working_days(queryset: QuerySet, start: dt.date, end: dt.date) -> QuerySet:
     """Return the rows of ``queryset`` (leave or entries) dated on a working day.
 
-    A working day is a Monday–Friday in ``[ctx.start, ctx.end]`` inside the employee's
+    A working day is a Monday–Friday in ``[start, end]`` inside the employee's
     employment that is not a company holiday.
     """
     return (
-        queryset.filter(date__gte=ctx.start, date__lte=ctx.end)
+        queryset.filter(date__gte=start, date__lte=end)
         .filter(date__iso_week_day__lte=5)
         .filter(_employed_on_entry_date())
         .exclude(Exists(Holiday.objects.filter(date=OuterRef("date"))))
     )
 
 
-def holidays_on_weekdays(ctx: KpiContext) -> list[dt.date]:
-    """Return the sorted company holidays falling on a Monday–Friday of the period."""
-    days = Holiday.objects.filter(date__gte=ctx.start, date__lte=ctx.end).values_list(
-        "date", flat=True
-    )
+def _weekday_holidays(start: dt.date, end: dt.date) -> list[dt.date]:
+    days = Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True)
     return sorted(day for day in days if day.weekday() < 5)
 
 
-def employees_in_period(ctx: KpiContext) -> QuerySet[Employee]:
-    """Return the employees whose employment overlaps ``[ctx.start, ctx.end]``."""
-    employees = Employee.objects.filter(employed_from__lte=ctx.end).filter(
-        Q(employed_until__isnull=True) | Q(employed_until__gte=ctx.start)
+def holidays_on_weekdays(ctx: KpiContext) -> list[dt.date]:
+    """Return the sorted company holidays falling on a Monday–Friday of the period."""
+    return _weekday_holidays(ctx.start, ctx.end)
+
+
+def _employees_between(ctx: KpiContext, start: dt.date, end: dt.date) -> QuerySet[Employee]:
+    employees = Employee.objects.filter(employed_from__lte=end).filter(
+        Q(employed_until__isnull=True) | Q(employed_until__gte=start)
     )
     return ctx.narrow(employees, employee="user__username")
 
 
-def leave_on_working_days(ctx: KpiContext) -> dict[int, dict]:
-    """Return, per employee id, leave taken on working days of the period: ``capped_hours``
-    (each day capped at ``hours_per_day``) and ``full_days`` (leave ≥ ``hours_per_day``).
+def employees_in_period(ctx: KpiContext) -> QuerySet[Employee]:
+    """Return the employees whose employment overlaps ``[ctx.start, ctx.end]``."""
+    return _employees_between(ctx, ctx.start, ctx.end)
 
-    Leave on a weekend, a holiday or outside the employment changes nothing.
+
+def _leave_on_working_days(
+    ctx: KpiContext, periods: tuple[Period, ...]
+) -> dict[Period, list[tuple]]:
+    """Return, per period, the rows (bucket, employee id, capped hours, full days) of the
+    leave taken on its working days — one query grouped by (period, employee).
+
+    ``capped hours``: each day's leave capped at ``hours_per_day``; ``full days``: days
+    with leave ≥ ``hours_per_day``. Leave on a weekend, a holiday or outside the
+    employment changes nothing.
     """
     leave = ctx.narrow(
-        _on_working_days(ctx, Leave.objects.all()), employee="employee__user__username"
+        _on_working_days(Leave.objects.all(), *ctx.span(periods)),
+        employee="employee__user__username",
     )
     rows = (
-        leave.values("employee_id")
+        leave.annotate(bucket=period_bucket("date", periods))
+        .values("bucket", "employee_id")
         .annotate(
             capped_hours=Sum(Least("hours", "employee__hours_per_day"), output_field=HoursField()),
             full_days=Count("pk", filter=Q(hours__gte=F("employee__hours_per_day"))),
         )
+        .values_list("bucket", "employee_id", "capped_hours", "full_days")
         .order_by()
     )
-    return {row["employee_id"]: row for row in rows}
+    return by_period(rows, periods, bucket=0)
+
+
+def _leave_by_employee(found: list[list[tuple]]) -> dict[int, dict]:
+    """Sum the leave rows of one or more periods per employee id."""
+    out: dict[int, dict] = {}
+    for rows in found:
+        for _, employee_id, capped_hours, full_days in rows:
+            if employee_id in out:
+                taken = out[employee_id]
+                taken["capped_hours"] += capped_hours
+                taken["full_days"] += full_days
+            else:
+                out[employee_id] = {"capped_hours": capped_hours, "full_days": full_days}
+    return out
+
+
+def leave_on_working_days(ctx: KpiContext) -> dict[int, dict]:
+    """Return, per employee id, leave taken on working days of the period:
+    ``capped_hours`` (each day capped at ``hours_per_day``) and ``full_days`` (leave ≥
+    ``hours_per_day``) — see ``_leave_on_working_days``."""
+    return ctx.summed("timesheets.leave", _leave_on_working_days, _leave_by_employee)
 
 
 def employment_working_days(
@@ -154,77 +189,107 @@ def employment_working_days(
     return weekdays_count(first, last) - on_holiday
 
 
+def _staffing(ctx: KpiContext, periods: tuple[Period, ...]) -> tuple[list[dict], list[dt.date]]:
+    """Return the employees employed at some time of ``periods`` and the weekday
+    holidays in them: two queries whatever the number of employees and periods."""
+    first, last = ctx.span(periods)
+    employees = (
+        _employees_between(ctx, first, last)
+        .values("pk", "user__username", "role", "hours_per_day", "employed_from", "employed_until")
+        .order_by()
+    )
+    return list(employees), _weekday_holidays(first, last)
+
+
 def employees_days(ctx: KpiContext) -> dict[int, EmployeeDays]:
     """Return the working days and leave of every employee employed in the period.
 
-    Three queries whatever the number of employees: employees, holidays, grouped leave.
-    Weekdays are counted per employee in closed form over the intersection of the
-    period with the employment, less the weekday holidays inside it.
+    Three queries whatever the number of employees (in a snapshot run, whatever the
+    number of periods too): employees, holidays, grouped leave. Weekdays are counted
+    per employee in closed form over the intersection of the period (up to today) with
+    the employment, less the weekday holidays inside it. Kept once per context for both
+    people KPIs.
     """
-    holidays = holidays_on_weekdays(ctx)
+    if "timesheets.employees_days" in ctx.memo_store:
+        return ctx.memo_store["timesheets.employees_days"]
+    employees, holidays = ctx.batched("timesheets.staffing", _staffing, lambda found, _: found)
     leave = leave_on_working_days(ctx)
-    employees = employees_in_period(ctx).values(
-        "pk", "user__username", "role", "hours_per_day", "employed_from", "employed_until"
-    )
-    out: dict[int, EmployeeDays] = {}
-    for row in employees.order_by():
-        working_days = employment_working_days(
-            ctx.start, ctx.end, row["employed_from"], row["employed_until"], holidays
-        )
+    start, end = ctx.start, ctx.end
+    days = ctx.memo_store["timesheets.employees_days"] = {}
+    for row in employees:
+        hired, left = row["employed_from"], row["employed_until"]
+        if hired > end or (left is not None and left < start):
+            continue
         taken = leave.get(row["pk"], {})
-        out[row["pk"]] = EmployeeDays(
+        days[row["pk"]] = EmployeeDays(
             employee_id=row["pk"],
             username=row["user__username"],
             role=row["role"],
             hours_per_day=row["hours_per_day"],
-            working_days=working_days,
+            working_days=employment_working_days(start, end, hired, left, holidays),
             leave_hours=taken.get("capped_hours") or ZERO_HOURS,
             full_leave_days=taken.get("full_days", 0),
         )
+    return days
+
+
+def _billable_hours(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period, list[tuple]]:
+    """Return, per period, the rows (bucket, employee id, username, role, billable hours)
+    of the billable hours logged in it — one query grouped by (period, employee).
+
+    Every billable entry dated in the period (up to today) counts, weekends included.
+    """
+    start, end = ctx.span(periods)
+    entries = TimeEntry.objects.filter(date__gte=start, date__lte=end, billable=True)
+    entries = ctx.narrow(entries, employee="employee__user__username")
+    rows = (
+        entries.annotate(bucket=period_bucket("date", periods))
+        .values("bucket", "employee_id", "employee__user__username", "employee__role")
+        .annotate(billable=Sum("hours"))
+        .values_list(
+            "bucket", "employee_id", "employee__user__username", "employee__role", "billable"
+        )
+        .order_by()
+    )
+    return by_period(rows, periods, bucket=0)
+
+
+def _billable_by_employee(found: list[list[tuple]]) -> dict[int, dict]:
+    """Sum the billable rows of one or more periods per employee id."""
+    out: dict[int, dict] = {}
+    for rows in found:
+        for _, employee_id, username, role, billable in rows:
+            if employee_id in out:
+                out[employee_id]["billable"] += billable or ZERO_HOURS
+            else:
+                out[employee_id] = {
+                    "billable": billable or ZERO_HOURS,
+                    "username": username,
+                    "role": role,
+                }
     return out
-
-
-def employees_days_memo(ctx: KpiContext) -> dict[int, EmployeeDays]:
-    """Return ``employees_days(ctx)``, gathered once per context for both people KPIs."""
-    return ctx.memo("timesheets.employees_days", lambda: employees_days(ctx))
 
 
 def billable_hours_by_employee(ctx: KpiContext) -> dict[int, dict]:
     """Return, per employee id, ``billable`` hours logged in the period with the
-    employee's ``username`` and ``role`` — one grouped query.
-
-    Every billable entry dated in ``[ctx.start, ctx.end]`` counts, weekends included.
-    """
-    entries = TimeEntry.objects.filter(date__gte=ctx.start, date__lte=ctx.end, billable=True)
-    entries = ctx.narrow(entries, employee="employee__user__username")
-    rows = (
-        entries.values("employee_id", "employee__user__username", "employee__role")
-        .annotate(billable=Sum("hours"))
-        .order_by()
-    )
-    return {
-        row["employee_id"]: {
-            "billable": row["billable"] or ZERO_HOURS,
-            "username": row["employee__user__username"],
-            "role": row["employee__role"],
-        }
-        for row in rows
-    }
+    employee's ``username`` and ``role`` (``_billable_hours``)."""
+    return ctx.summed("timesheets.billable_hours", _billable_hours, _billable_by_employee)
 
 
-def compliant_days_by_employee(ctx: KpiContext) -> dict[int, int]:
-    """Return, per employee id, the expected days of the period that are compliant.
+def _compliant_days(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period, list[tuple]]:
+    """Return, per period, the rows (bucket, employee id, days) of the expected days of
+    the period that are compliant.
 
     A day is expected when it is a working day without full-day leave, and compliant
     when the hours logged that day + the leave hours that day ≥ ``hours_per_day``.
     One query: the entries on expected days, each joined to its day's leave (at most
     one row: leave is unique per employee and day), are grouped per (employee, day) in
     a subquery that keeps one entry of each compliant day (``HAVING``); the outer query
-    counts those per employee. A day with no entry is never compliant: its leave is
-    below ``hours_per_day``, or the day would not be expected.
+    counts those per (period, employee). A day with no entry is never compliant: its
+    leave is below ``hours_per_day``, or the day would not be expected.
     """
     entries = (
-        _on_working_days(ctx, TimeEntry.objects.all())
+        _on_working_days(TimeEntry.objects.all(), *ctx.span(periods))
         .annotate(
             day_leave=FilteredRelation(
                 "employee__leave", condition=Q(employee__leave__date=F("date"))
@@ -244,11 +309,28 @@ def compliant_days_by_employee(ctx: KpiContext) -> dict[int, int]:
     )
     rows = (
         TimeEntry.objects.filter(pk__in=one_entry_per_compliant_day)
-        .values("employee_id")
+        .annotate(bucket=period_bucket("date", periods))
+        .values("bucket", "employee_id")
         .annotate(days=Count("pk"))
+        .values_list("bucket", "employee_id", "days")
         .order_by()
     )
-    return {row["employee_id"]: row["days"] for row in rows}
+    return by_period(rows, periods, bucket=0)
+
+
+def _days_by_employee(found: list[list[tuple]]) -> dict[int, int]:
+    """Sum the compliant-day rows of one or more periods per employee id."""
+    out: dict[int, int] = {}
+    for rows in found:
+        for _, employee_id, days in rows:
+            out[employee_id] = out.get(employee_id, 0) + days
+    return out
+
+
+def compliant_days_by_employee(ctx: KpiContext) -> dict[int, int]:
+    """Return, per employee id, the expected days of the period that are compliant
+    (``_compliant_days``)."""
+    return ctx.summed("timesheets.compliant_days", _compliant_days, _days_by_employee)
 
 
 # --- The weekly timesheet grid and the approval queue (issue 5) -------------------------

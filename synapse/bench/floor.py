@@ -1,8 +1,9 @@
 """The practical floor of the snapshot recompute: the same aggregates as hand-written SQL.
 
-For every period the backfill computes, ``floor_period`` runs the grouped aggregates a
+For the periods the backfill computes, ``floor_run`` runs the grouped aggregates a
 careful person would write by hand for the KPI inputs of kpis.md, one statement per
-input and scope kind, over the same tables and with the same filters as the engine:
+input and scope kind, over the same tables and with the same filters as the engine
+(the people inputs for all periods at once, as the engine gathers them):
 completed/closed projects with their labour cost, billable value, expenses and
 clipped downtime; projects in progress with earned value and actual cost; hours on
 projects; billable hours, leave and compliant days per employee; resolved and decided
@@ -41,6 +42,8 @@ def _vendor_sql() -> dict[str, str]:
             "weekday": "EXTRACT(ISODOW FROM {d}) < 6",
             "local_date": "({t} AT TIME ZONE %s)::date",
             "add_days": "({d} + %s)",
+            "trunc_week": "date_trunc('week', {d})::date",
+            "trunc_month": "date_trunc('month', {d})::date",
         }
     return {
         "hours": "(julianday({b}) - julianday({a})) * 24.0",
@@ -49,6 +52,10 @@ def _vendor_sql() -> dict[str, str]:
         "weekday": "strftime('%%w', {d}) NOT IN ('0', '6')",
         "local_date": "date({t})",
         "add_days": "date({d}, '+' || %s || ' days')",
+        "trunc_week": (
+            "date({d}, '-' || ((CAST(strftime('%%w', {d}) AS INTEGER) + 6) %% 7) || ' days')"
+        ),
+        "trunc_month": "strftime('%%Y-%%m-01', {d})",
     }
 
 
@@ -66,17 +73,26 @@ def _tz_params(sql_part: str) -> list:
     return [settings.TIME_ZONE] if connection.vendor == "postgresql" and "%s" in sql_part else []
 
 
-def floor_period(period: Period, *, as_of: dt.datetime) -> int:
-    """Run the hand-written aggregates of one period; return the number of rows fetched."""
-    if period.grain == "week":
-        return _people(period, as_of)
-    return (
-        _people(period, as_of)
-        + _delivery(period, as_of)
-        + _support(period, as_of)
-        + _surveys(period, as_of)
-        + _revenue(period, as_of)
-    )
+def floor_run(periods: list[Period], *, as_of: dt.datetime) -> int:
+    """Run the hand-written aggregates of every period in ``periods``; return the number
+    of rows fetched.
+
+    The people inputs are gathered for all the periods at once, as the engine gathers
+    them in a snapshot run (``KpiContext.summed``): one statement per input grouped by
+    ISO week for the weeks, and by calendar month for the months, quarters and years,
+    whose sums per employee are then added up per period. The other areas run their
+    statements period by period, as the engine does.
+    """
+    fetched = len(people_inputs(periods, as_of=as_of))
+    for period in periods:
+        if period.grain != "week":
+            fetched += (
+                _delivery(period, as_of)
+                + _support(period, as_of)
+                + _surveys(period, as_of)
+                + _revenue(period, as_of)
+            )
+    return fetched
 
 
 def _bounds(period: Period, as_of: dt.datetime) -> tuple[dt.date, dt.date, object, object]:
@@ -85,62 +101,103 @@ def _bounds(period: Period, as_of: dt.datetime) -> tuple[dt.date, dt.date, objec
     return period.start, end, _dt(local_midnight(period.start)), _dt(end_dt)
 
 
-def _people(period: Period, as_of: dt.datetime) -> int:
-    start, end, _, _ = _bounds(period, as_of)
+def people_inputs(periods: list[Period], *, as_of: dt.datetime) -> dict[tuple, list]:
+    """Return the people KPIs' inputs of ``periods`` by (period, employee id): billable
+    hours, leave (capped hours, full days) and, but for weeks, compliant days (hours as
+    stored: hundredths); with the employees and holidays read once per group of periods."""
+    out: dict[tuple, list] = {}
+    weeks = [p for p in periods if p.grain == "week"]
+    tiled = [p for p in periods if p.grain != "week"]
+    for grain, group in (("week", weeks), ("month", tiled)):
+        if not group:
+            continue
+        start = min(p.start for p in group)
+        end = min(max(p.end for p in group), as_of.date())
+        sums = _people_by_bucket(grain, start, end, compliance=grain == "month")
+        # The periods each bucket (a week, or a month) adds up into.
+        into: dict[dt.date, list[Period]] = defaultdict(list)
+        for period in group:
+            bucket = period.start
+            while bucket <= period.end:
+                into[bucket].append(period)
+                bucket = Period.containing(grain, bucket).end + dt.timedelta(days=1)
+        for (bucket, employee), values in sums.items():
+            for period in into[bucket]:
+                row = out.setdefault((period, employee), [Decimal(0), Decimal(0), 0, 0])
+                for i, value in enumerate(values):
+                    row[i] += value
+    return out
+
+
+def _people_by_bucket(
+    grain: str, start: dt.date, end: dt.date, *, compliance: bool
+) -> dict[tuple[dt.date, int], list]:
+    """Return [billable hours, capped leave hours, full leave days, compliant days] per
+    (start of the ``grain`` period, employee id) over ``[start, end]``."""
     v = _vendor_sql()
+    bucket_t = v[f"trunc_{grain}"].format(d="t.date")
+    bucket_l = v[f"trunc_{grain}"].format(d="l.date")
+    bucket_d = v[f"trunc_{grain}"].format(d="d.date")
     weekday_t = v["weekday"].format(d="t.date")
     weekday_l = v["weekday"].format(d="l.date")
-    fetched = 0
-    fetched += len(
-        _rows(
-            "SELECT t.employee_id, SUM(t.hours) FROM timesheets_timeentry t "
-            "WHERE t.date >= %s AND t.date <= %s AND t.billable GROUP BY t.employee_id",
-            [start, end],
-        )
-    )
-    fetched += len(
-        _rows(
-            "SELECT e.id, u.username, e.role, e.hours_per_day, e.employed_from, "
-            "e.employed_until FROM timesheets_employee e JOIN auth_user u ON u.id = e.user_id "
-            "WHERE e.employed_from <= %s AND (e.employed_until IS NULL OR e.employed_until >= %s)",
-            [end, start],
-        )
-    )
-    fetched += len(
-        _rows("SELECT date FROM timesheets_holiday WHERE date >= %s AND date <= %s", [start, end])
-    )
     employed = (
         "{x}.date >= e.employed_from AND (e.employed_until IS NULL OR {x}.date <= e.employed_until)"
     )
-    fetched += len(
+    sums: dict[tuple[dt.date, int], list] = {}
+
+    def add(rows: list[tuple], *slots: int) -> None:
+        for bucket, employee, *values in rows:
+            row = sums.setdefault((_date(bucket), employee), [Decimal(0), Decimal(0), 0, 0])
+            for slot, value in zip(slots, values, strict=True):
+                row[slot] += Decimal(str(value)) if slot < 2 else value
+
+    add(
         _rows(
-            f"SELECT l.employee_id, SUM({v['least']}(l.hours, e.hours_per_day)), "
+            f"SELECT {bucket_t}, t.employee_id, SUM(t.hours) FROM timesheets_timeentry t "
+            "WHERE t.date >= %s AND t.date <= %s AND t.billable GROUP BY 1, 2",
+            [start, end],
+        ),
+        0,
+    )
+    _rows(
+        "SELECT e.id, u.username, e.role, e.hours_per_day, e.employed_from, "
+        "e.employed_until FROM timesheets_employee e JOIN auth_user u ON u.id = e.user_id "
+        "WHERE e.employed_from <= %s AND (e.employed_until IS NULL OR e.employed_until >= %s)",
+        [end, start],
+    )
+    _rows("SELECT date FROM timesheets_holiday WHERE date >= %s AND date <= %s", [start, end])
+    add(
+        _rows(
+            f"SELECT {bucket_l}, l.employee_id, SUM({v['least']}(l.hours, e.hours_per_day)), "
             "SUM(CASE WHEN l.hours >= e.hours_per_day THEN 1 ELSE 0 END) "
             "FROM timesheets_leave l JOIN timesheets_employee e ON e.id = l.employee_id "
             f"WHERE l.date >= %s AND l.date <= %s AND {weekday_l} AND {employed.format(x='l')} "
             "AND NOT EXISTS (SELECT 1 FROM timesheets_holiday h WHERE h.date = l.date) "
-            "GROUP BY l.employee_id",
+            "GROUP BY 1, 2",
             [start, end],
-        )
+        ),
+        1,
+        2,
     )
-    if period.grain == "week":
-        return fetched
-    fetched += len(
-        _rows(
-            "SELECT d.employee_id, COUNT(*) FROM ("
-            "  SELECT t.employee_id, t.date, SUM(t.hours) AS logged "
-            "  FROM timesheets_timeentry t JOIN timesheets_employee e ON e.id = t.employee_id "
-            f"  WHERE t.date >= %s AND t.date <= %s AND {weekday_t} "
-            f"  AND {employed.format(x='t')} "
-            "  AND NOT EXISTS (SELECT 1 FROM timesheets_holiday h WHERE h.date = t.date) "
-            "  GROUP BY t.employee_id, t.date) d "
-            "JOIN timesheets_employee e ON e.id = d.employee_id "
-            "LEFT JOIN timesheets_leave l ON l.employee_id = d.employee_id AND l.date = d.date "
-            "WHERE d.logged + COALESCE(l.hours, 0) >= e.hours_per_day GROUP BY d.employee_id",
-            [start, end],
+    if compliance:
+        add(
+            _rows(
+                f"SELECT {bucket_d}, d.employee_id, COUNT(*) FROM ("
+                "  SELECT t.employee_id, t.date, SUM(t.hours) AS logged "
+                "  FROM timesheets_timeentry t JOIN timesheets_employee e ON e.id = t.employee_id "
+                f"  WHERE t.date >= %s AND t.date <= %s AND {weekday_t} "
+                f"  AND {employed.format(x='t')} "
+                "  AND NOT EXISTS (SELECT 1 FROM timesheets_holiday h WHERE h.date = t.date) "
+                "  GROUP BY t.employee_id, t.date) d "
+                "JOIN timesheets_employee e ON e.id = d.employee_id "
+                "LEFT JOIN timesheets_leave l ON l.employee_id = d.employee_id AND l.date = d.date "
+                "WHERE COALESCE(l.hours, 0) < e.hours_per_day "
+                "AND d.logged + COALESCE(l.hours, 0) >= e.hours_per_day GROUP BY 1, 2",
+                [start, end],
+            ),
+            3,
         )
-    )
-    return fetched
+    return sums
 
 
 def _delivery(period: Period, as_of: dt.datetime) -> int:

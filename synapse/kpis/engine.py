@@ -7,13 +7,14 @@ or ``kpis_compute_all_scopes``, so the three can never disagree.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import DateField, Expression, QuerySet, Value
+from django.db.models.functions import Cast, Trunc
 from django.utils import timezone
 
 from synapse.kpis.periods import (
@@ -28,7 +29,45 @@ from synapse.kpis.registry import Kpi, kpi_get, kpis_all
 from synapse.kpis.results import NO_DATA, KpiResult, band_status
 
 T = TypeVar("T")
+#: Grains made of whole calendar months (``KpiContext.summed``).
+TILED_GRAINS = frozenset({"month", "quarter", "year"})
 _SCOPE_ORDER = attrgetter("kind", "key")
+
+
+@dataclass
+class RunBatch:
+    """The periods one snapshot run computes, shared by their contexts.
+
+    A KPI input that is cheaper gathered for many periods in one grouped statement than
+    once per period (``KpiContext.batched``) is gathered here for all the run's periods
+    of the same grain, and handed out period by period.
+    """
+
+    periods: Sequence[Period]
+    memo: dict[Any, Any] = field(default_factory=dict)
+    _by_grain: dict[str, tuple[Period, ...]] = field(default_factory=dict)
+
+    def siblings(self, period: Period) -> tuple[Period, ...]:
+        """Return the run's periods of ``period``'s grain, oldest first."""
+        if period.grain not in self._by_grain:
+            self._by_grain[period.grain] = tuple(
+                sorted(p for p in self.periods if p.grain == period.grain)
+            )
+        return self._by_grain[period.grain]
+
+    def months(self) -> tuple[Period, ...]:
+        """Return the calendar months tiling the run's months, quarters and years."""
+        if "months" not in self._by_grain:
+            tiled = [p for p in self.periods if p.grain in TILED_GRAINS]
+            months: list[Period] = []
+            if tiled:
+                month = Period.containing("month", min(p.start for p in tiled))
+                last = max(p.end for p in tiled)
+                while month.start <= last:
+                    months.append(month)
+                    month = month.next()
+            self._by_grain["months"] = tuple(months)
+        return self._by_grain["months"]
 
 
 @dataclass
@@ -38,6 +77,7 @@ class KpiContext:
     ``kinds`` are the scope kinds to return; ``only`` narrows to one scope (then
     ``kinds`` is that scope's kind plus nothing else). ``memo`` shares gathered inputs
     between KPIs computed in one run (e.g. completed projects' revenue and cost).
+    ``batch``: the snapshot run this context is one period of (``batched``).
     """
 
     period: Period
@@ -45,6 +85,7 @@ class KpiContext:
     kinds: frozenset[str]
     only: Scope | None = None
     memo_store: dict[str, Any] = field(default_factory=dict)
+    batch: RunBatch | None = None
 
     @property
     def start(self) -> dt.date:
@@ -78,6 +119,85 @@ class KpiContext:
             self.memo_store[name] = compute()
         return self.memo_store[name]
 
+    def batched(
+        self,
+        name: str,
+        gather: Callable[[KpiContext, tuple[Period, ...]], Any],
+        pick: Callable[[Any, Period], T] | None = None,
+    ) -> T:
+        """Return this period's share of ``gather(self, periods)``, gathered once.
+
+        ``gather`` answers for several periods of one grain at once (one grouped
+        statement, e.g. ``GROUP BY period_bucket(...)``); ``pick(gathered, period)``
+        takes one period's share out of it (default: ``gathered.pop(period)``, for a
+        dict with every period given). Alone, a context passes its own period; in a
+        snapshot run, all the run's periods of its grain that have started, so a
+        five-year backfill sends one statement per grain instead of one per period.
+        Each period's share is picked once, then kept in this context's ``memo``.
+        """
+        if name in self.memo_store:
+            return self.memo_store[name]
+        pick = pick or _pop
+        gathered: Any = None
+        if self.batch is not None:
+            today = local_date(self.as_of)
+            siblings = tuple(p for p in self.batch.siblings(self.period) if p.start <= today)
+            if self.period in siblings:
+                key = (name, self.period.grain, self.kinds, self.only, self.as_of)
+                if key not in self.batch.memo:
+                    self.batch.memo[key] = gather(self, siblings)
+                gathered = self.batch.memo[key]
+        if gathered is None:
+            gathered = gather(self, (self.period,))
+        value = self.memo_store[name] = pick(gathered, self.period)
+        return value
+
+    def summed(
+        self,
+        name: str,
+        gather: Callable[[KpiContext, tuple[Period, ...]], dict[Period, list[Any]]],
+        combine: Callable[[list[list[Any]]], T],
+    ) -> T:
+        """Return this period's value of an input that adds up over days (hours, days
+        counted), gathered once per snapshot run.
+
+        ``gather(self, periods)`` returns the grouped rows of each period it is given
+        (one statement grouped by period, ``period_bucket``); ``combine`` turns the row
+        lists of one or more periods into the value, summing them. In a snapshot run
+        the months, quarters and years are gathered once by calendar month, and a
+        quarter or a year is ``combine`` of its months' rows (sums of grouped rows, no
+        row read twice); weeks are gathered once for all the run's weeks
+        (``batched``). Alone, or for a custom period, ``gather`` answers for this
+        period only.
+        """
+        if name in self.memo_store:
+            return self.memo_store[name]
+        if self.batch is None or self.period.grain == "custom":
+            inside = [gather(self, (self.period,))[self.period]]
+        elif self.period.grain not in TILED_GRAINS:
+            return self.batched(name, gather, lambda found, period: combine([found.pop(period)]))
+        else:
+            today = local_date(self.as_of)
+            months = tuple(m for m in self.batch.months() if m.start <= today)
+            if not months or not months[0].start <= self.period.start <= months[-1].start:
+                inside = [gather(self, (self.period,))[self.period]]
+            else:
+                key = (name, "months", self.kinds, self.only, self.as_of)
+                if key not in self.batch.memo:
+                    self.batch.memo[key] = gather(self, months)
+                inside = [
+                    rows
+                    for month, rows in self.batch.memo[key].items()
+                    if self.period.start <= month.start and month.end <= self.period.end
+                ]
+        value = self.memo_store[name] = combine(inside)
+        return value
+
+    def span(self, periods: Sequence[Period]) -> tuple[dt.date, dt.date]:
+        """Return the first and last day counted over ``periods`` (sorted, of this
+        context's clock): the first start, and the last end or today if it is running."""
+        return periods[0].start, min(periods[-1].end, local_date(self.as_of))
+
     def narrow(self, queryset: QuerySet, **lookups: str) -> QuerySet:
         """Filter ``queryset`` to ``only`` when set: ``lookups`` map a scope kind to the
         lookup of its key, e.g. ``narrow(qs, client="client__code", project="code")``."""
@@ -87,6 +207,40 @@ class KpiContext:
         if lookup is None:
             return queryset
         return queryset.filter(**{lookup: self.only.key})
+
+
+def _pop(gathered: dict[Period, T], period: Period) -> T:
+    return gathered.pop(period)
+
+
+def period_bucket(field_name: str, periods: Sequence[Period]) -> Expression:
+    """Return the SQL expression of the start of the period of ``periods`` that the date
+    ``field_name`` falls in: its ISO week, month, quarter or year (``Trunc``), or the
+    one custom period's start. Group by it to answer for all ``periods`` at once."""
+    grain = periods[0].grain
+    if len(periods) == 1 or grain == "custom":
+        return Value(periods[0].start, output_field=DateField())
+    # PostgreSQL truncates a date as a timestamp: cast back in SQL, so a date (not a
+    # timestamp to parse and convert) comes back.
+    return Cast(Trunc(field_name, grain, output_field=DateField()), DateField())
+
+
+def by_period(
+    rows: Iterable[Any], periods: Sequence[Period], *, bucket: str | int = "bucket"
+) -> dict[Period, list[Any]]:
+    """Sort grouped ``rows`` (dicts, or tuples with ``bucket`` an index) into their
+    periods by the row's ``bucket`` (a period start, ``period_bucket``); every period of
+    ``periods`` gets a list, rows of no period none."""
+    out: dict[Period, list[Any]] = {period: [] for period in periods}
+    if len(periods) == 1:
+        out[periods[0]] = list(rows)
+        return out
+    starts = {period.start: period for period in periods}
+    for row in rows:
+        period = starts.get(row[bucket])
+        if period is not None:
+            out[period].append(row)
+    return out
 
 
 def grouped(rows: Iterable[dict], kind: str, key_field: str) -> dict[Scope, dict]:
@@ -178,19 +332,21 @@ def kpis_compute_all_scopes(
     as_of: dt.datetime | None = None,
     keys: Iterable[str] | None = None,
     bands: Bands | None = None,
+    batch: RunBatch | None = None,
 ) -> list[KpiValue]:
     """Return every KPI for the company and every client, project and employee with data.
 
     The company value is always present (no data when empty); other scopes appear only
     where they have data. Queries are per KPI, not per scope. ``bands`` are the bands
     in force (``bands_in_force()``, read here when not given): a snapshot run reads
-    them once for all its periods.
+    them once for all its periods. ``batch``: the snapshot run's periods, for the
+    inputs gathered for all of them at once (``KpiContext.batched``).
     """
     as_of = as_of or timezone.now()
     kpis = [kpi_get(k) for k in keys] if keys is not None else kpis_all()
     if bands is None:
         bands = bands_in_force()
-    ctx = KpiContext(period=period, as_of=as_of, kinds=frozenset(SCOPE_KINDS))
+    ctx = KpiContext(period=period, as_of=as_of, kinds=frozenset(SCOPE_KINDS), batch=batch)
     out: list[KpiValue] = []
     for kpi in kpis:
         found = _evaluate(kpi, ctx, bands)

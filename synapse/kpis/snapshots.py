@@ -21,7 +21,13 @@ from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from synapse.kpis.engine import Bands, KpiValue, bands_in_force, kpis_compute_all_scopes
+from synapse.kpis.engine import (
+    Bands,
+    KpiValue,
+    RunBatch,
+    bands_in_force,
+    kpis_compute_all_scopes,
+)
 from synapse.kpis.locks import job_lock
 from synapse.kpis.models import KpiRun, KpiSnapshot
 from synapse.kpis.periods import Period, local_date
@@ -276,6 +282,7 @@ def snapshots_compute_period(
     keys: Iterable[str] | None = None,
     run: KpiRun | None = None,
     bands: Bands | None = None,
+    batch: RunBatch | None = None,
 ) -> int:
     """Compute and store one period's snapshots of every KPI (or ``keys``) and scope.
 
@@ -300,7 +307,9 @@ def snapshots_compute_period(
             key__in=computed, grain=period.grain, period_start=period.start
         )
         first_write = not stored.exists()
-        values = kpis_compute_all_scopes(period=period, as_of=as_of, keys=computed, bands=bands)
+        values = kpis_compute_all_scopes(
+            period=period, as_of=as_of, keys=computed, bands=bands, batch=batch
+        )
         rows = [snapshot_row(value, period=period, computed_at=as_of) for value in values]
         snapshots_upsert(rows, conflicts=not first_write)
         if not first_write:
@@ -392,9 +401,10 @@ def snapshots_run(
         )
         try:
             bands = bands_in_force()
+            batch = RunBatch(periods=todo)
             for period in todo:
                 snapshots_compute_period(
-                    period=period, as_of=as_of, keys=keys, run=run, bands=bands
+                    period=period, as_of=as_of, keys=keys, run=run, bands=bands, batch=batch
                 )
                 if progress is not None:
                     progress(period)

@@ -22,7 +22,9 @@ from synapse.bench import floor
 from synapse.bench.generator import FirmGenerator
 from synapse.bench.load import LoadResult, Sample
 from synapse.bench.scales import SCALES, Scale
-from synapse.kpis.periods import Period, local_midnight
+from synapse.kpis.engine import KpiContext
+from synapse.kpis.periods import SCOPE_KINDS, Period, local_midnight
+from timesheets import selectors as time_selectors
 from timesheets.models import TimeEntry
 
 TINY = Scale(
@@ -82,8 +84,26 @@ def test_tiny_firm_generates_imports_and_recomputes(tmp_path: Path) -> None:
 
     # The floor runs every statement on this database and fetches rows.
     as_of = local_midnight(TINY.end + dt.timedelta(days=1))
-    assert floor.floor_period(Period.month(2025, 2), as_of=as_of) > 0
-    assert floor.floor_period(Period.iso_week(2025, 6), as_of=as_of) > 0
+    periods = [Period.iso_week(2025, 6), Period.month(2025, 2), Period.quarter(2025, 1)]
+    assert floor.floor_run(periods, as_of=as_of) > 0
+    # Its people inputs, gathered for all periods at once, are the engine's.
+    inputs = floor.people_inputs(periods, as_of=as_of)
+    for period in periods:
+        ctx = KpiContext(period=period, as_of=as_of, kinds=frozenset(SCOPE_KINDS))
+        billable = time_selectors.billable_hours_by_employee(ctx)
+        leave = time_selectors.leave_on_working_days(ctx)
+        compliant = time_selectors.compliant_days_by_employee(ctx)
+        found = {emp: row for (p, emp), row in inputs.items() if p == period}
+        assert billable and found
+        for emp, (hours, leave_hours, full_days, days) in found.items():
+            # The floor sums the stored hundredths of an hour.
+            assert hours == (billable[emp]["billable"] * 100 if emp in billable else 0)
+            taken = leave.get(emp, {"capped_hours": 0, "full_days": 0})
+            assert (leave_hours, full_days) == (taken["capped_hours"] * 100, taken["full_days"])
+            if period.grain != "week":
+                assert days == compliant.get(emp, 0)
+        assert set(billable) <= set(found)
+        assert sum(compliant.values()) > 0
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
