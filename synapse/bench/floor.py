@@ -77,21 +77,16 @@ def floor_run(periods: list[Period], *, as_of: dt.datetime) -> int:
     """Run the hand-written aggregates of every period in ``periods``; return the number
     of rows fetched.
 
-    The people inputs are gathered for all the periods at once, as the engine gathers
-    them in a snapshot run (``KpiContext.summed``): one statement per input grouped by
-    ISO week for the weeks, and by calendar month for the months, quarters and years,
-    whose sums per employee are then added up per period. The other areas run their
-    statements period by period, as the engine does.
+    The people and survey inputs are gathered for all the periods at once, as the
+    engine gathers them in a snapshot run (``KpiContext.summed``): one statement per
+    input grouped by ISO week for the weeks, and by calendar month for the months,
+    quarters and years, whose sums are then added up per period and scope. The other
+    areas run their statements period by period, as the engine does.
     """
-    fetched = len(people_inputs(periods, as_of=as_of))
+    fetched = len(people_inputs(periods, as_of=as_of)) + len(surveys_inputs(periods, as_of=as_of))
     for period in periods:
         if period.grain != "week":
-            fetched += (
-                _delivery(period, as_of)
-                + _support(period, as_of)
-                + _surveys(period, as_of)
-                + _revenue(period, as_of)
-            )
+            fetched += _delivery(period, as_of) + _support(period, as_of) + _revenue(period, as_of)
     return fetched
 
 
@@ -319,43 +314,64 @@ def _support(period: Period, as_of: dt.datetime) -> int:
     return fetched
 
 
-def _surveys(period: Period, as_of: dt.datetime) -> int:
-    _, _, start_dt, end_dt = _bounds(period, as_of)
-    fetched = 0
-    csat = (
-        "SELECT {key} COUNT(*), SUM(CASE WHEN r.score >= 4 THEN 1 ELSE 0 END) "
-        "FROM surveys_surveyresponse r {join} WHERE r.kind = 'csat' "
-        "AND r.responded_at >= %s AND r.responded_at < %s {group}"
-    )
-    nps = (
-        "SELECT {key} COUNT(*), SUM(CASE WHEN r.score >= 9 THEN 1 ELSE 0 END), "
+def surveys_inputs(periods: list[Period], *, as_of: dt.datetime) -> dict[tuple, list[int]]:
+    """Return the survey KPIs' inputs of the months, quarters and years in ``periods`` by
+    (period, kpi, scope kind, key): [responses, good or promoters, detractors], and the
+    invitations and responses counts under (period, "invitations" / "responses", "", "").
+
+    Four statements for all the periods, grouped by firm-local month (as the engine
+    gathers them in a snapshot run), summed per period and scope here.
+    """
+    tiled = [p for p in periods if p.grain != "week"]
+    if not tiled:
+        return {}
+    start = local_midnight(min(p.start for p in tiled))
+    end = min(local_midnight(max(p.end for p in tiled) + dt.timedelta(days=1)), as_of)
+    v = _vendor_sql()
+    local = v["local_date"].format(t="{t}")
+    bucket = v["trunc_month"].format(d=local)
+    scores = (
+        f"SELECT {bucket.format(t='r.responded_at')}, c.code, p.code, COUNT(*), "
+        "SUM(CASE WHEN r.score >= {good} THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END) "
-        "FROM surveys_surveyresponse r {join} WHERE r.kind = 'nps' "
-        "AND r.responded_at >= %s AND r.responded_at < %s {group}"
+        "FROM surveys_surveyresponse r LEFT JOIN projects_client c ON c.id = r.client_id "
+        "LEFT JOIN projects_project p ON p.id = r.project_id "
+        "WHERE r.kind = %s AND r.responded_at >= %s AND r.responded_at < %s GROUP BY 1, 2, 3"
     )
-    groups = (
-        ("", "", ""),
-        ("c.code,", "JOIN projects_client c ON c.id = r.client_id", "GROUP BY c.code"),
-        ("p.code,", "JOIN projects_project p ON p.id = r.project_id", "GROUP BY p.code"),
-    )
-    for template, kinds in ((csat, groups), (nps, groups[:2])):
-        for key, join, group in kinds:
-            sql = template.format(key=key, join=join, group=group)
-            fetched += len(_rows(sql, [start_dt, end_dt]))
-    fetched += len(
-        _rows(
-            "SELECT COUNT(*) FROM surveys_surveyinvitation WHERE sent_at >= %s AND sent_at < %s",
-            [start_dt, end_dt],
+    into: dict[dt.date, list[Period]] = defaultdict(list)
+    for period in tiled:
+        month = period.start
+        while month <= period.end:
+            into[month].append(period)
+            month = Period.containing("month", month).end + dt.timedelta(days=1)
+    out: dict[tuple, list[int]] = {}
+
+    def add(key: tuple, month: object, counts: tuple) -> None:
+        for period in into[_date(month)]:
+            row = out.setdefault((period, *key), [0] * len(counts))
+            for i, count in enumerate(counts):
+                row[i] += count or 0
+
+    tz = _tz_params(local)
+    for kind, good in (("csat", 4), ("nps", 9)):
+        sql = scores.format(good=good)
+        for month, client, project, *counts in _rows(sql, [*tz, kind, _dt(start), _dt(end)]):
+            add((kind, "company", ""), month, counts)
+            if client is not None:
+                add((kind, "client", client), month, counts)
+            if project is not None and kind == "csat":
+                add((kind, "project", project), month, counts)
+    for name, table, column in (
+        ("invitations", "surveys_surveyinvitation", "sent_at"),
+        ("responses", "surveys_surveyresponse", "responded_at"),
+    ):
+        sql = (
+            f"SELECT {bucket.format(t=column)}, COUNT(*) FROM {table} "  # noqa: S608
+            f"WHERE {column} >= %s AND {column} < %s GROUP BY 1"
         )
-    )
-    fetched += len(
-        _rows(
-            "SELECT COUNT(*) FROM surveys_surveyresponse "
-            "WHERE responded_at >= %s AND responded_at < %s",
-            [start_dt, end_dt],
-        )
-    )
-    return fetched
+        for month, count in _rows(sql, [*tz, _dt(start), _dt(end)]):
+            add((name, "", ""), month, (count,))
+    return out
 
 
 def _revenue(period: Period, as_of: dt.datetime) -> int:

@@ -22,6 +22,7 @@ from synapse.kpis.periods import (
     SCOPE_KINDS,
     Period,
     Scope,
+    firm_tz,
     local_date,
     local_midnight,
 )
@@ -198,6 +199,12 @@ class KpiContext:
         context's clock): the first start, and the last end or today if it is running."""
         return periods[0].start, min(periods[-1].end, local_date(self.as_of))
 
+    def span_dt(self, periods: Sequence[Period]) -> tuple[dt.datetime, dt.datetime]:
+        """Return ``span`` as datetimes: 00:00 firm time on the first day (inclusive) and
+        the exclusive upper bound, the day after the last end or now."""
+        after = local_midnight(periods[-1].end + dt.timedelta(days=1))
+        return local_midnight(periods[0].start), min(after, self.as_of)
+
     def narrow(self, queryset: QuerySet, **lookups: str) -> QuerySet:
         """Filter ``queryset`` to ``only`` when set: ``lookups`` map a scope kind to the
         lookup of its key, e.g. ``narrow(qs, client="client__code", project="code")``."""
@@ -213,16 +220,20 @@ def _pop(gathered: dict[Period, T], period: Period) -> T:
     return gathered.pop(period)
 
 
-def period_bucket(field_name: str, periods: Sequence[Period]) -> Expression:
+def period_bucket(
+    field_name: str, periods: Sequence[Period], *, moment: bool = False
+) -> Expression:
     """Return the SQL expression of the start of the period of ``periods`` that the date
     ``field_name`` falls in: its ISO week, month, quarter or year (``Trunc``), or the
-    one custom period's start. Group by it to answer for all ``periods`` at once."""
+    one custom period's start. Group by it to answer for all ``periods`` at once.
+    ``moment``: the field is a datetime, bucketed by its firm-local date."""
     grain = periods[0].grain
     if len(periods) == 1 or grain == "custom":
         return Value(periods[0].start, output_field=DateField())
+    tzinfo = firm_tz() if moment else None
     # PostgreSQL truncates a date as a timestamp: cast back in SQL, so a date (not a
     # timestamp to parse and convert) comes back.
-    return Cast(Trunc(field_name, grain, output_field=DateField()), DateField())
+    return Cast(Trunc(field_name, grain, output_field=DateField(), tzinfo=tzinfo), DateField())
 
 
 def by_period(

@@ -17,6 +17,7 @@ from django.db.models import Sum
 from projects.models import Client, Project
 from support.models import Ticket
 from support.services import tickets_sla_refresh
+from surveys import selectors as survey_selectors
 from surveys.models import SurveyResponse
 from synapse.bench import floor
 from synapse.bench.generator import FirmGenerator
@@ -104,6 +105,28 @@ def test_tiny_firm_generates_imports_and_recomputes(tmp_path: Path) -> None:
                 assert days == compliant.get(emp, 0)
         assert set(billable) <= set(found)
         assert sum(compliant.values()) > 0
+    # So are its survey inputs.
+    surveys = floor.surveys_inputs(periods, as_of=as_of)
+    for period in periods[1:]:
+        ctx = KpiContext(period=period, as_of=as_of, kinds=frozenset(SCOPE_KINDS))
+        for kind, good in (("csat", "good"), ("nps", "promoters")):
+            engine = survey_selectors.survey_score_counts(ctx, kind)
+            found = {
+                (scope_kind, key): counts
+                for (p, k, scope_kind, key), counts in surveys.items()
+                if p == period and k == kind
+            }
+            assert set(found) == {scope for scope, row in engine.items() if row["responses"]}
+            for scope, (responses, good_count, detractors) in found.items():
+                assert responses == engine[scope]["responses"]
+                assert good_count == engine[scope][good]
+                if kind == "nps":
+                    assert detractors == engine[scope]["detractors"]
+        assert surveys[(period, "csat", "company", "")][0] > 0
+        assert surveys[(period, "invitations", "", "")] == [
+            survey_selectors.invitations_sent_count(ctx)
+        ]
+        assert surveys[(period, "responses", "", "")] == [survey_selectors.responses_count(ctx)]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
