@@ -32,8 +32,8 @@ from django.db.models.functions import Coalesce, Greatest, Least
 
 from projects.models import Downtime, Project, ProjectExpense, ProjectProgress
 from synapse.fields import FixedPointField, MoneyField
-from synapse.kpis.engine import KpiContext
-from synapse.kpis.periods import COMPANY, Scope
+from synapse.kpis.engine import KpiContext, by_period, period_bucket
+from synapse.kpis.periods import COMPANY, Period, Scope
 from timesheets.models import TimeEntry
 
 CLOSED = (Project.Status.COMPLETED, Project.Status.CANCELLED)
@@ -282,20 +282,15 @@ def in_progress_project_rows(ctx: KpiContext) -> list[dict]:
     ]
 
 
-def project_hours_in_period(ctx: KpiContext) -> dict[Scope, dict]:
-    """Return ``total_hours``, ``rework_hours`` and ``entries`` (count) of time entries on a
-    project dated in the period,
-    per company, client (the project's), project and employee scope wanted.
+_HOURS = ("total_hours", "rework_hours", "entries")
 
-    One query grouped by (project, employee) — with the project's client and the
-    employee's username — rolled up in Python to every scope wanted: one scan of the
-    period's entries instead of one per scope kind. The loop runs over the grouped rows
-    (projects × employees who logged on them, thousands at most), never over the time
-    entries. Sums of hours are exact Decimals, so the roll-up equals the grouped SQL.
-    """
-    entries = TimeEntry.objects.filter(
-        project__isnull=False, date__gte=ctx.start, date__lte=ctx.end
-    )
+
+def _project_hours(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period, list[tuple]]:
+    """Return, per period, the rows (bucket, project code, client code, username, total
+    hours, rework hours, entries) of the time entries on a project dated in it — one
+    query grouped by (period, project, employee)."""
+    start, end = ctx.span(periods)
+    entries = TimeEntry.objects.filter(project__isnull=False, date__gte=start, date__lte=end)
     entries = ctx.narrow(
         entries,
         client="project__client__code",
@@ -303,39 +298,62 @@ def project_hours_in_period(ctx: KpiContext) -> dict[Scope, dict]:
         employee="employee__user__username",
     )
     rows = (
-        entries.order_by()
-        .values("project__code", "project__client__code", "employee__user__username")
+        entries.annotate(bucket=period_bucket("date", periods))
+        .values("bucket", "project__code", "project__client__code", "employee__user__username")
         .annotate(
             total_hours=Sum("hours", default=0),
             rework_hours=Sum("hours", filter=Q(activity=TimeEntry.Activity.REWORK), default=0),
             entries=Count("pk"),
         )
-    )
-    kinds = [
-        (kind, field)
-        for kind, field in (
-            ("client", "project__client__code"),
-            ("project", "project__code"),
-            ("employee", "employee__user__username"),
+        .values_list(
+            "bucket",
+            "project__code",
+            "project__client__code",
+            "employee__user__username",
+            *_HOURS,
         )
-        if ctx.wants(kind)
+        .order_by()
+    )
+    return by_period(rows, periods, bucket=0)
+
+
+def _project_hours_rollup(ctx: KpiContext, found: list[list[tuple]]) -> dict[Scope, dict]:
+    """Add the grouped rows of one or more periods up to every scope wanted. The loop
+    runs over the grouped rows (projects × employees who logged on them), never over the
+    time entries; sums of hours are exact Decimals, so the roll-up equals grouped SQL."""
+    wanted = [
+        (kind, i) for kind, i in (("client", 2), ("project", 1), ("employee", 3)) if ctx.wants(kind)
     ]
     company = ctx.wants("company")
     out: dict[Scope, dict] = {}
-    for row in rows:
-        scopes = [Scope(kind, str(row[field])) for kind, field in kinds]
-        if company:
-            scopes.append(COMPANY)
-        for scope in scopes:
-            totals = out.get(scope)
-            if totals is None:
-                out[scope] = {
-                    "total_hours": row["total_hours"],
-                    "rework_hours": row["rework_hours"],
-                    "entries": row["entries"],
-                }
-            else:
-                totals["total_hours"] += row["total_hours"]
-                totals["rework_hours"] += row["rework_hours"]
-                totals["entries"] += row["entries"]
+    for rows in found:
+        for row in rows:
+            scopes = [Scope(kind, str(row[i])) for kind, i in wanted]
+            if company:
+                scopes.append(COMPANY)
+            total, rework, count = row[4:]
+            for scope in scopes:
+                totals = out.get(scope)
+                if totals is None:
+                    out[scope] = {"total_hours": total, "rework_hours": rework, "entries": count}
+                else:
+                    totals["total_hours"] += total
+                    totals["rework_hours"] += rework
+                    totals["entries"] += count
     return out
+
+
+def project_hours_in_period(ctx: KpiContext) -> dict[Scope, dict]:
+    """Return ``total_hours``, ``rework_hours`` and ``entries`` (count) of time entries on a
+    project dated in the period, per company, client (the project's), project and
+    employee scope wanted.
+
+    One query grouped by (project, employee) — with the project's client and the
+    employee's username — rolled up in Python to every scope wanted
+    (``_project_hours_rollup``): one scan of the period's entries instead of one per
+    scope kind; in a snapshot run one scan grouped by calendar month for all its months,
+    quarters and years (``KpiContext.summed``).
+    """
+    return ctx.summed(
+        "projects.project_hours", _project_hours, lambda found: _project_hours_rollup(ctx, found)
+    )

@@ -77,13 +77,17 @@ def floor_run(periods: list[Period], *, as_of: dt.datetime) -> int:
     """Run the hand-written aggregates of every period in ``periods``; return the number
     of rows fetched.
 
-    The people and survey inputs are gathered for all the periods at once, as the
-    engine gathers them in a snapshot run (``KpiContext.summed``): one statement per
-    input grouped by ISO week for the weeks, and by calendar month for the months,
-    quarters and years, whose sums are then added up per period and scope. The other
-    areas run their statements period by period, as the engine does.
+    The people, survey and project-hours inputs are gathered for all the periods at
+    once, as the engine gathers them in a snapshot run (``KpiContext.summed``): one
+    statement per input grouped by ISO week for the weeks, and by calendar month for
+    the months, quarters and years, whose sums are then added up per period and scope.
+    The other areas run their statements period by period, as the engine does.
     """
-    fetched = len(people_inputs(periods, as_of=as_of)) + len(surveys_inputs(periods, as_of=as_of))
+    fetched = (
+        len(people_inputs(periods, as_of=as_of))
+        + len(surveys_inputs(periods, as_of=as_of))
+        + len(hours_inputs(periods, as_of=as_of))
+    )
     for period in periods:
         if period.grain != "week":
             fetched += _delivery(period, as_of) + _support(period, as_of) + _revenue(period, as_of)
@@ -240,23 +244,52 @@ def _delivery(period: Period, as_of: dt.datetime) -> int:
         "  AND p.actual_end IS NOT NULL AND p.actual_end <= %s)",
         [end, end, end, end, end],
     )
-    fetched = len(closed) + len(in_progress)
-    hours_sql = (
-        "SELECT {key} SUM(t.hours), SUM(CASE WHEN t.activity = 'rework' THEN t.hours ELSE 0 END),"
-        " COUNT(*) FROM timesheets_timeentry t {join} "
-        "WHERE t.project_id IS NOT NULL AND t.date >= %s AND t.date <= %s {group}"
+    return len(closed) + len(in_progress)
+
+
+def hours_inputs(periods: list[Period], *, as_of: dt.datetime) -> dict[tuple, list]:
+    """Return the hours on projects of the months, quarters and years in ``periods`` by
+    (period, scope kind, key): [hours, rework hours, entries] (hours as stored).
+
+    One statement for all the periods, grouped by (month, project, client, employee), as
+    the engine gathers them in a snapshot run, rolled up per period and scope here.
+    """
+    tiled = [p for p in periods if p.grain != "week"]
+    if not tiled:
+        return {}
+    start = min(p.start for p in tiled)
+    end = min(max(p.end for p in tiled), as_of.date())
+    bucket = _vendor_sql()["trunc_month"].format(d="t.date")
+    rows = _rows(
+        f"SELECT {bucket}, p.code, c.code, u.username, SUM(t.hours), "
+        "SUM(CASE WHEN t.activity = 'rework' THEN t.hours ELSE 0 END), COUNT(*) "
+        "FROM timesheets_timeentry t JOIN projects_project p ON p.id = t.project_id "
+        "JOIN projects_client c ON c.id = p.client_id "
+        "JOIN timesheets_employee e ON e.id = t.employee_id JOIN auth_user u ON u.id = e.user_id "
+        "WHERE t.date >= %s AND t.date <= %s GROUP BY 1, 2, 3, 4",
+        [start, end],
     )
-    groups = (
-        ("", "", ""),
-        ("c.code,", "JOIN projects_project p ON p.id = t.project_id "
-         "JOIN projects_client c ON c.id = p.client_id", "GROUP BY c.code"),
-        ("p.code,", "JOIN projects_project p ON p.id = t.project_id", "GROUP BY p.code"),
-        ("u.username,", "JOIN timesheets_employee e ON e.id = t.employee_id "
-         "JOIN auth_user u ON u.id = e.user_id", "GROUP BY u.username"),
-    )  # fmt: skip
-    for key, join, group in groups:
-        fetched += len(_rows(hours_sql.format(key=key, join=join, group=group), [start, end]))
-    return fetched
+    into = _months_into(tiled)
+    out: dict[tuple, list] = {}
+    for month, project, client, username, *sums in rows:
+        for period in into[_date(month)]:
+            for key in (("company", ""), ("client", client), ("project", project),
+                        ("employee", username)):  # fmt: skip
+                row = out.setdefault((period, *key), [0, 0, 0])
+                for i, value in enumerate(sums):
+                    row[i] += value
+    return out
+
+
+def _months_into(periods: list[Period]) -> dict[dt.date, list[Period]]:
+    """Return, per month start, the periods of ``periods`` that month lies in."""
+    into: dict[dt.date, list[Period]] = defaultdict(list)
+    for period in periods:
+        month = period.start
+        while month <= period.end:
+            into[month].append(period)
+            month = Period.containing("month", month).end + dt.timedelta(days=1)
+    return into
 
 
 def _support(period: Period, as_of: dt.datetime) -> int:
@@ -338,12 +371,7 @@ def surveys_inputs(periods: list[Period], *, as_of: dt.datetime) -> dict[tuple, 
         "LEFT JOIN projects_project p ON p.id = r.project_id "
         "WHERE r.kind = %s AND r.responded_at >= %s AND r.responded_at < %s GROUP BY 1, 2, 3"
     )
-    into: dict[dt.date, list[Period]] = defaultdict(list)
-    for period in tiled:
-        month = period.start
-        while month <= period.end:
-            into[month].append(period)
-            month = Period.containing("month", month).end + dt.timedelta(days=1)
+    into = _months_into(tiled)
     out: dict[tuple, list[int]] = {}
 
     def add(key: tuple, month: object, counts: tuple) -> None:

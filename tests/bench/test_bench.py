@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Sum
 
+from projects import selectors as project_selectors
 from projects.models import Client, Project
 from support.models import Ticket
 from support.services import tickets_sla_refresh
@@ -24,7 +25,7 @@ from synapse.bench.generator import FirmGenerator
 from synapse.bench.load import LoadResult, Sample
 from synapse.bench.scales import SCALES, Scale
 from synapse.kpis.engine import KpiContext
-from synapse.kpis.periods import SCOPE_KINDS, Period, local_midnight
+from synapse.kpis.periods import SCOPE_KINDS, Period, Scope, local_midnight
 from timesheets import selectors as time_selectors
 from timesheets.models import TimeEntry
 
@@ -127,6 +128,21 @@ def test_tiny_firm_generates_imports_and_recomputes(tmp_path: Path) -> None:
             survey_selectors.invitations_sent_count(ctx)
         ]
         assert surveys[(period, "responses", "", "")] == [survey_selectors.responses_count(ctx)]
+        # And its hours on projects (rework rate).
+        engine_hours = project_selectors.project_hours_in_period(ctx)
+        found = {
+            Scope(kind, key): sums
+            for (p, kind, key), sums in floor.hours_inputs(periods, as_of=as_of).items()
+            if p == period
+        }
+        assert set(found) == set(engine_hours) and found[Scope("company", "")][0] > 0
+        for scope, (hours, rework, entries) in found.items():
+            totals = engine_hours[scope]
+            assert (hours, rework, entries) == (
+                totals["total_hours"] * 100,
+                totals["rework_hours"] * 100,
+                totals["entries"],
+            )
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
