@@ -577,6 +577,8 @@ class _ImportRun:
         elif name == "time_entries.csv":
             self._cost_entries(
                 [attrs for attrs in rows if _differs(target, fields, attrs, existing)]
+                if existing
+                else rows  # all new
             )
         try:
             with transaction.atomic():
@@ -1110,10 +1112,8 @@ class _KeyLedger:
         self.table: str | None = None
         self.bloom: bytearray | None = None
 
-    def _positions(self, text: str) -> tuple[int, int, int]:
-        mask = BLOOM_BITS - 1
-        first, second = hash(text), hash((text,))
-        return first & mask, (first >> 32) & mask, second & mask
+    # A key's three bits: the low and high bits of the hash of its text, and the hash of
+    # a 1-tuple of it (``first_lines`` and ``add`` compute them inline, the hot path).
 
     def first_lines(self, keys: Sequence[tuple]) -> dict[tuple, int]:
         """Return the first line of each of ``keys`` met before (absent: never met)."""
@@ -1122,12 +1122,21 @@ class _KeyLedger:
         bloom = self.bloom
         if bloom is None:
             return found
+        mask = BLOOM_BITS - 1
         maybe = {}
         for key in keys:
             if key in found:
                 continue
             text = _key_text(key)
-            if all(bloom[at >> 3] & (1 << (at & 7)) for at in self._positions(text)):
+            first = hash(text)
+            at = first & mask
+            if not bloom[at >> 3] & (1 << (at & 7)):  # most keys stop at the first bit
+                continue
+            at = (first >> 32) & mask
+            if not bloom[at >> 3] & (1 << (at & 7)):
+                continue
+            at = hash((text,)) & mask
+            if bloom[at >> 3] & (1 << (at & 7)):
                 maybe[text] = key
         if maybe:
             sql = f"SELECT k, MIN(line) FROM {self.table} WHERE k"  # noqa: S608 - our own table
@@ -1144,11 +1153,13 @@ class _KeyLedger:
             self.table = self.scratch.create("k text, line integer")
             self.bloom = bytearray(BLOOM_BITS >> 3)
         bloom = self.bloom
+        mask = BLOOM_BITS - 1
         rows = []
         for key, line in self.memory.items():
             text = _key_text(key)
             rows.append((text, line))
-            for at in self._positions(text):
+            first = hash(text)
+            for at in (first & mask, (first >> 32) & mask, hash((text,)) & mask):
                 bloom[at >> 3] |= 1 << (at & 7)
         _write_rows(self.table, ("k", "line"), rows)
         self.memory = {}
@@ -1459,7 +1470,10 @@ def _apply(
     creates: list[dict[str, Any]] = []
     updates: list[models.Model] = []
     outcomes: list[tuple[str, Any, dict[str, Any] | None]] = []
-    for attrs in rows:
+    looked_up = rows
+    if not existing:  # all new (an empty table): no key to look up
+        creates, outcomes, looked_up = list(rows), [(CREATED, None, None)] * len(rows), []
+    for attrs in looked_up:
         old = existing.get(tuple(attrs[name] for name in target.key))
         if old is None:
             creates.append(attrs)
