@@ -1202,13 +1202,27 @@ class _DayStage:
         if not self.pending:
             return
         adapt = connection.ops.adapt_datefield_value
-        postgres = connection.vendor == "postgresql"
-        rows = []
-        for line, entry_id, username, day, hours, valid in self.pending:
-            if postgres:  # PostgreSQL text cannot hold NUL; such codes exist nowhere anyway.
-                entry_id = entry_id and entry_id.replace("\x00", "\ufffd")
-                username = username.replace("\x00", "\ufffd")
-            rows.append((line, entry_id, username, adapt(day), hours, valid and written))
+        if connection.vendor == "postgresql":
+            # PostgreSQL text cannot hold NUL (such codes exist nowhere anyway); psycopg
+            # adapts the dates itself.
+            rows = [
+                (
+                    line,
+                    entry_id.replace("\x00", "\ufffd")
+                    if entry_id and "\x00" in entry_id
+                    else entry_id,
+                    username.replace("\x00", "\ufffd") if "\x00" in username else username,
+                    day,
+                    hours,
+                    valid and written,
+                )
+                for line, entry_id, username, day, hours, valid in self.pending
+            ]
+        else:
+            rows = [
+                (line, entry_id, username, adapt(day), hours, valid and written)
+                for line, entry_id, username, day, hours, valid in self.pending
+            ]
         writer.copy(self.table, self.COLUMNS, rows, name="time_entries.csv", line=rows[0][0])
         self.pending = []
 
