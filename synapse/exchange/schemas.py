@@ -41,6 +41,9 @@ CLIENT, EMPLOYEE, PROJECT, CONTRACT, TICKET, INVITATION = (
 )
 
 EMPTY = "is required"
+#: Parsed values remembered per column of a file (``row_parser``).
+PARSED_MEMO = 4096
+_UNPARSED = object()
 
 
 @dataclass(frozen=True)
@@ -107,14 +110,18 @@ def row_parser(
 
     The import calls it for every record of a file (a million time entries): the
     columns' parsers, defaults and whether a blank cell counts as empty are resolved
-    here, and plain text and code cells are read inline.
+    here, and plain text and code cells are read inline. The other cells' values repeat
+    (dates, hours, booleans, choices): each column remembers the values of up to
+    ``PARSED_MEMO`` texts it parsed (parsers are pure and values immutable), so a
+    repeated cell is a dict lookup; a text that fails is parsed again each time.
     """
     width = len(header)
     plan = []
     for name in header:
         column = schema.by_name[name]
         kind = 1 if column.parse is parse_text else 2 if column.parse is parse_code else 0
-        plan.append((name, column.parse, column.required, column.default, kind))
+        memo: dict[str, Any] | None = {} if kind == 0 else None
+        plan.append((name, column.parse, column.required, column.default, kind, memo))
 
     def parse(cells: Sequence[str]) -> tuple[dict[str, Any], rules.Errors]:
         values: dict[str, Any] = {}
@@ -122,10 +129,15 @@ def row_parser(
         if len(cells) != width:
             errors["-"] = f"the row has {len(cells)} cells but the header has {width}"
             return values, errors
-        for (name, parser, required, default, kind), text in zip(plan, cells, strict=True):
+        for (name, parser, required, default, kind, memo), text in zip(plan, cells, strict=True):
             if text and kind == 1:
                 values[name] = text
                 continue
+            if kind == 0:
+                value = memo.get(text, _UNPARSED)
+                if value is not _UNPARSED:
+                    values[name] = value
+                    continue
             if not text or text.isspace():  # a blank text cell was kept just above
                 if required:
                     errors[name] = EMPTY
@@ -135,9 +147,13 @@ def row_parser(
                 values[name] = text.strip()
                 continue
             try:
-                values[name] = parser(text)
+                value = parser(text)
             except ValueError as exc:
                 errors[name] = str(exc)
+                continue
+            if len(memo) >= PARSED_MEMO:
+                memo.clear()
+            memo[text] = values[name] = value
         return values, errors
 
     return parse

@@ -353,6 +353,21 @@ def test_a_file_that_is_not_utf8_is_an_error(folder):
     assert nothing_written()
 
 
+@pytest.mark.parametrize("newline", [b"\n", b""])
+def test_a_utf8_character_cut_short_is_an_error_of_its_line(folder, newline):
+    """Each line is decoded alone: a sequence cut by the end of its line or file is caught."""
+    text = "code,name,became_client_on,churned_on\nC1,Café,2024-01-01,\nC2,Caf".encode()
+    cut = text + "é".encode()[:1] + newline
+    status, _, err = run_command(
+        "import_data", str(folder({"clients.csv": cut}, only=("clients.csv",)))
+    )
+    assert status == 1
+    assert err.splitlines()[0] == "clients.csv:3: -: the file is not UTF-8 text (" + (
+        "invalid continuation byte)" if newline else "unexpected end of data)"
+    )
+    assert nothing_written()
+
+
 def test_a_utf8_byte_order_mark_is_accepted(folder):
     text = "\ufeffcode,name,became_client_on,churned_on\nC1,Café,2024-01-01,\n"
     status, _, err = run_command(
