@@ -189,16 +189,24 @@ def employment_working_days(
     return weekdays_count(first, last) - on_holiday
 
 
-def _staffing(ctx: KpiContext, periods: tuple[Period, ...]) -> tuple[list[dict], list[dt.date]]:
-    """Return the employees employed at some time of ``periods`` and the weekday
-    holidays in them: two queries whatever the number of employees and periods."""
+def _staffing(
+    ctx: KpiContext, periods: tuple[Period, ...]
+) -> tuple[list[dict], list[dt.date], dict[int, tuple[str, str]]]:
+    """Return the employees employed at some time of ``periods``, the weekday holidays in
+    them, and the employees' (username, role) by id: two queries whatever the number of
+    employees and periods."""
     first, last = ctx.span(periods)
-    employees = (
+    employees = list(
         _employees_between(ctx, first, last)
         .values("pk", "user__username", "role", "hours_per_day", "employed_from", "employed_until")
         .order_by()
     )
-    return list(employees), _weekday_holidays(first, last)
+    names = {row["pk"]: (row["user__username"], row["role"]) for row in employees}
+    return employees, _weekday_holidays(first, last), names
+
+
+def _staffing_of(ctx: KpiContext) -> tuple[list[dict], list[dt.date], dict[int, tuple[str, str]]]:
+    return ctx.batched("timesheets.staffing", _staffing, lambda found, _: found)
 
 
 def employees_days(ctx: KpiContext) -> dict[int, EmployeeDays]:
@@ -212,7 +220,7 @@ def employees_days(ctx: KpiContext) -> dict[int, EmployeeDays]:
     """
     if "timesheets.employees_days" in ctx.memo_store:
         return ctx.memo_store["timesheets.employees_days"]
-    employees, holidays = ctx.batched("timesheets.staffing", _staffing, lambda found, _: found)
+    employees, holidays, _ = _staffing_of(ctx)
     leave = leave_on_working_days(ctx)
     start, end = ctx.start, ctx.end
     days = ctx.memo_store["timesheets.employees_days"] = {}
@@ -234,8 +242,9 @@ def employees_days(ctx: KpiContext) -> dict[int, EmployeeDays]:
 
 
 def _billable_hours(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period, list[tuple]]:
-    """Return, per period, the rows (bucket, employee id, username, role, billable hours)
-    of the billable hours logged in it — one query grouped by (period, employee).
+    """Return, per period, the rows (bucket, employee id, billable hours) of the billable
+    hours logged in it — one query grouped by (period, employee), read from the partial
+    index ``entry_billable_date_idx`` alone.
 
     Every billable entry dated in the period (up to today) counts, weekends included.
     """
@@ -244,36 +253,48 @@ def _billable_hours(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period
     entries = ctx.narrow(entries, employee="employee__user__username")
     rows = (
         entries.annotate(bucket=period_bucket("date", periods))
-        .values("bucket", "employee_id", "employee__user__username", "employee__role")
+        .values("bucket", "employee_id")
         .annotate(billable=Sum("hours"))
-        .values_list(
-            "bucket", "employee_id", "employee__user__username", "employee__role", "billable"
-        )
+        .values_list("bucket", "employee_id", "billable")
         .order_by()
     )
     return by_period(rows, periods, bucket=0)
 
 
-def _billable_by_employee(found: list[list[tuple]]) -> dict[int, dict]:
+def _billable_sums(found: list[list[tuple]]) -> dict[int, Decimal]:
     """Sum the billable rows of one or more periods per employee id."""
-    out: dict[int, dict] = {}
+    out: dict[int, Decimal] = {}
     for rows in found:
-        for _, employee_id, username, role, billable in rows:
-            if employee_id in out:
-                out[employee_id]["billable"] += billable or ZERO_HOURS
-            else:
-                out[employee_id] = {
-                    "billable": billable or ZERO_HOURS,
-                    "username": username,
-                    "role": role,
-                }
+        for _, employee_id, billable in rows:
+            out[employee_id] = out.get(employee_id, ZERO_HOURS) + (billable or ZERO_HOURS)
     return out
 
 
 def billable_hours_by_employee(ctx: KpiContext) -> dict[int, dict]:
     """Return, per employee id, ``billable`` hours logged in the period with the
-    employee's ``username`` and ``role`` (``_billable_hours``)."""
-    return ctx.summed("timesheets.billable_hours", _billable_hours, _billable_by_employee)
+    employee's ``username`` and ``role`` (``_billable_hours``).
+
+    The names come from the employees employed in the periods gathered (``_staffing``);
+    one more query only for hours logged by someone employed at no time of them.
+    """
+    hours = ctx.summed("timesheets.billable_hours", _billable_hours, _billable_sums)
+    names = _staffing_of(ctx)[2]
+    missing = hours.keys() - names.keys()
+    if missing:
+        names = names | {
+            pk: (username, role)
+            for pk, username, role in Employee.objects.filter(pk__in=missing).values_list(
+                "pk", "user__username", "role"
+            )
+        }
+    return {
+        employee_id: {
+            "billable": billable,
+            "username": names[employee_id][0],
+            "role": names[employee_id][1],
+        }
+        for employee_id, billable in hours.items()
+    }
 
 
 def _compliant_days(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period, list[tuple]]:

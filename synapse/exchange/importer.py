@@ -64,8 +64,10 @@ ANALYZE_MIN_ROWS = 10_000
 #: A time-entry file of at least this size going into an empty table is loaded in bulk
 #: (``_BulkLoad``: secondary indexes and foreign keys rebuilt once, after the rows).
 BULK_MIN_BYTES = 8_000_000
-#: Whether the bulk load also drops the foreign keys (see ``_BulkLoad`` for the locks).
-BULK_FOREIGN_KEYS = True
+#: Whether the bulk load also drops the foreign keys. No: dropping one locks the table
+#: it refers to as well (employees, projects, contracts, tickets — every signed-in page
+#: reads the employee), for the whole import; kept, only the time entries are locked.
+BULK_FOREIGN_KEYS = False
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 _ABSENT = object()

@@ -58,6 +58,9 @@ def firm() -> list[Employee]:
                         )
                     )
         day += dt.timedelta(days=1)
+    # Hours logged by someone employed at no time of the periods (hired later).
+    late = EmployeeFactory(user__username="lee", employed_from=dt.date(2025, 6, 2))
+    entries.append(TimeEntryFactory.build(employee=late, date=dt.date(2025, 2, 5)))
     TimeEntry.objects.bulk_create(entries)
     return [staff, manager, boss]
 
@@ -87,7 +90,11 @@ def test_a_run_gives_each_period_what_the_period_alone_gives(firm):
     sam, max_ = Scope("employee", "sam"), Scope("employee", "max")
     assert 0 < together[running][("billable_utilization", sam)][0] < 100
     assert together[Period.month(2025, 2)][("timesheet_compliance", max_)][0] > 0
+    lee = together[Period.month(2025, 2)][("billable_utilization", Scope("employee", "lee"))]
+    assert lee == (None, Decimal(8), Decimal(0), 1)  # 8 billable hours, none available
     # Inputs are gathered once per grain (weeks) or once for all months, not per period:
     # the query count does not grow with the number of periods.
     assert len(periods) > 40
-    assert len(batched_queries) <= 14
+    # (14, and one more in each of the 4 periods where someone employed at no time of
+    # the run logged hours: their name is read then.)
+    assert len(batched_queries) <= 14 + 4
