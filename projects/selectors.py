@@ -320,27 +320,31 @@ def _project_hours(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period,
 def _project_hours_rollup(ctx: KpiContext, found: list[list[tuple]]) -> dict[Scope, dict]:
     """Add the grouped rows of one or more periods up to every scope wanted. The loop
     runs over the grouped rows (projects × employees who logged on them), never over the
-    time entries; sums of hours are exact Decimals, so the roll-up equals grouped SQL."""
+    time entries; sums of hours are exact Decimals, so the roll-up equals grouped SQL.
+    Sums are kept under (kind, key) tuples, made scopes once at the end."""
     wanted = [
         (kind, i) for kind, i in (("client", 2), ("project", 1), ("employee", 3)) if ctx.wants(kind)
     ]
     company = ctx.wants("company")
-    out: dict[Scope, dict] = {}
+    sums: dict[tuple[str, object], list] = {}
     for rows in found:
         for row in rows:
-            scopes = [Scope(kind, str(row[i])) for kind, i in wanted]
+            keys = [(kind, row[i]) for kind, i in wanted]
             if company:
-                scopes.append(COMPANY)
+                keys.append(("company", ""))
             total, rework, count = row[4:]
-            for scope in scopes:
-                totals = out.get(scope)
+            for key in keys:
+                totals = sums.get(key)
                 if totals is None:
-                    out[scope] = {"total_hours": total, "rework_hours": rework, "entries": count}
+                    sums[key] = [total, rework, count]
                 else:
-                    totals["total_hours"] += total
-                    totals["rework_hours"] += rework
-                    totals["entries"] += count
-    return out
+                    totals[0] += total
+                    totals[1] += rework
+                    totals[2] += count
+    return {
+        Scope(kind, str(key)): {"total_hours": total, "rework_hours": rework, "entries": count}
+        for (kind, key), (total, rework, count) in sums.items()
+    }
 
 
 def project_hours_in_period(ctx: KpiContext) -> dict[Scope, dict]:
