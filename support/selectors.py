@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,14 +10,18 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    DateField,
     DurationField,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from projects.models import Client, Project
 from support.models import Priority, SlaPolicy, Ticket, TicketComment, TicketEvent
@@ -210,12 +213,21 @@ def post_integration_totals(ctx: KpiContext) -> dict[tuple[str, str], dict]:
     """Return, per scope (company, client, project), post-integration tickets and users.
 
     Projects: completed, whose window (``actual_end`` + 30 days) ends in
-    ``[ctx.start, ctx.end]``. Tickets: linked to such a project, opened on a local
-    date in ``(actual_end, actual_end + 30 days]``. Two queries: the projects, and
-    their tickets counted per (project, local opened date) — then summed per project
-    in Python over those aggregated rows. Rows: ``tickets``, ``users``, ``projects``.
+    ``[ctx.start, ctx.end]``. Tickets: linked to such a project, opened on a firm-local
+    date in ``(actual_end, actual_end + 30 days]``. One query: the projects, each with
+    its count of such tickets as a correlated subquery (a lookup of the ticket's project
+    index per project: a few projects a period, a few tickets each), summed here per
+    scope. Rows: ``tickets``, ``users``, ``projects``.
     """
     window = dt.timedelta(days=POST_INTEGRATION_DAYS)
+    opened_on = TruncDate("opened_at", tzinfo=firm_tz())
+    window_end = Cast(OuterRef("actual_end") + window, output_field=DateField())
+    in_window = (
+        Ticket.objects.filter(project=OuterRef("pk"))
+        .filter(GreaterThan(opened_on, OuterRef("actual_end")))
+        .filter(LessThanOrEqual(opened_on, window_end))
+    )
+    tickets = in_window.order_by().values("project").annotate(n=Count("pk")).values("n")
     projects = ctx.narrow(
         Project.objects.filter(
             status=Project.Status.COMPLETED,
@@ -225,28 +237,11 @@ def post_integration_totals(ctx: KpiContext) -> dict[tuple[str, str], dict]:
         client="client__code",
         project="code",
     )
-    rows = list(projects.values("pk", "code", "client__code", "actual_end", "user_count"))
-    if not rows:
-        return {}
-    first = min(row["actual_end"] for row in rows) + dt.timedelta(days=1)
-    last = max(row["actual_end"] for row in rows) + window
-    daily = (
-        Ticket.objects.filter(
-            project__in=projects,
-            opened_at__gte=local_midnight(first),
-            opened_at__lt=local_midnight(last + dt.timedelta(days=1)),
-        )
-        .values("project_id", day=TruncDate("opened_at", tzinfo=firm_tz()))
-        .annotate(tickets=Count("pk"))
+    rows = (
+        projects.values("code", "client__code", "user_count")
+        .annotate(tickets=Coalesce(Subquery(tickets), 0))
         .order_by()
     )
-    per_project: dict[int, int] = defaultdict(int)
-    ends = {row["pk"]: row["actual_end"] for row in rows}
-    for row in daily:
-        end = ends[row["project_id"]]
-        if end < row["day"] <= end + window:
-            per_project[row["project_id"]] += row["tickets"]
-
     out: dict[tuple[str, str], dict] = {}
     for row in rows:
         keys = [("company", ""), ("client", row["client__code"]), ("project", row["code"])]
@@ -254,7 +249,7 @@ def post_integration_totals(ctx: KpiContext) -> dict[tuple[str, str], dict]:
             if not ctx.wants(kind):
                 continue
             totals = out.setdefault((kind, key), {"tickets": 0, "users": 0, "projects": 0})
-            totals["tickets"] += per_project[row["pk"]]
+            totals["tickets"] += row["tickets"]
             totals["users"] += row["user_count"]
             totals["projects"] += 1
     return out
