@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
     Count,
+    DateField,
     DurationField,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
-from projects.models import Project
+from projects.models import Client, Project
 from support.models import Priority, SlaPolicy, Ticket, TicketComment, TicketEvent
 from synapse.accounts.roles import ADMIN, EXECUTIVE, MANAGER, STAFF, user_role
 from synapse.kpis.engine import KpiContext
@@ -76,21 +80,43 @@ def tickets_decided_in_period(ctx: KpiContext) -> QuerySet[Ticket]:
     return Ticket.objects.filter(sla_decided_at__gte=ctx.start_dt, sla_decided_at__lt=ctx.end_dt)
 
 
-def _by_scope(
-    ctx: KpiContext, queryset: QuerySet, aggregates: dict, fields: dict[str, str]
-) -> dict[tuple[str, str], dict]:
-    """Return ``aggregates`` per (scope kind, key): one query per kind ``ctx`` wants.
+def _scope_keys(ctx: KpiContext, kind: str) -> dict[int, str]:
+    """Return the scope key of every client (its code) or employee (their username) by
+    id: one query per kind, once per context."""
 
-    The company row has key ``""``.
+    def fetch() -> dict[int, str]:
+        if kind == "client":
+            return dict(Client.objects.order_by().values_list("pk", "code"))
+        return dict(Employee.objects.order_by().values_list("pk", "user__username"))
+
+    return ctx.memo(f"support:{kind}_keys", fetch)
+
+
+#: One grouped row to sum: the scope id (``None``: no scope, e.g. unassigned), the
+#: names of the totals it adds to, and the amounts, in the same order.
+Grouped = tuple[int | None, tuple[str, ...], tuple]
+
+
+def _summed(
+    ctx: KpiContext, rows: Iterable[Grouped], *, kind: str, zero: dict, company: bool
+) -> dict[tuple[str, str], dict]:
+    """Return the totals per scope of grouped ``rows``: each row's amounts added into
+    its scope ``(kind, key)`` when ``ctx`` wants that kind, and into the company's
+    (key ``""``) when ``company``.
+
+    ``zero`` is the totals of a scope with no row; the company row is there whenever
+    ``company``. A row without a scope id counts only for the company.
     """
     out: dict[tuple[str, str], dict] = {}
-    if ctx.wants("company"):
-        out[("company", "")] = queryset.aggregate(**aggregates)
-    for kind, field in fields.items():
-        if ctx.wants(kind):
-            for row in queryset.values(field).annotate(**aggregates).order_by():
-                if row[field] is not None:
-                    out[(kind, str(row[field]))] = row
+    company_totals = out.setdefault(("company", ""), dict(zero)) if company else None
+    keys = _scope_keys(ctx, kind) if ctx.wants(kind) else {}
+    for scope_id, names, amounts in rows:
+        key = keys.get(scope_id)
+        scope_totals = None if key is None else out.setdefault((kind, key), dict(zero))
+        for totals in (scope_totals, company_totals):
+            if totals is not None:
+                for name, amount in zip(names, amounts, strict=True):
+                    totals[name] += amount
     return out
 
 
@@ -99,48 +125,109 @@ def _duration() -> ExpressionWrapper:
     return ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
 
 
+#: The totals of the tickets resolved in a period, for a scope with none.
+_NO_RESOLVED = {
+    "resolved": 0,
+    "fcr": 0,
+    "escalated": 0,
+    "duration": dt.timedelta(0),
+    **{f"resolved_{p}": 0 for p in Priority.values},
+    **{f"duration_{p}": dt.timedelta(0) for p in Priority.values},
+}
+#: What a (scope, priority) row of resolved tickets adds to: the totals, then its priority's.
+_RESOLVED_NAMES = {
+    p: ("resolved", "fcr", "escalated", "duration", f"resolved_{p}", f"duration_{p}")
+    for p in Priority.values
+}
+
+
 def resolved_ticket_totals(ctx: KpiContext) -> dict[tuple[str, str], dict]:
     """Return, per scope, totals of the tickets resolved in the period.
 
     ``resolved``, ``fcr`` (first-contact resolved), ``escalated``, ``duration`` (Σ
     wall-clock opened→resolved, a ``timedelta``), and per priority ``resolved_P1`` and
-    ``duration_P1`` … — one grouped query per scope kind (company, client, employee).
+    ``duration_P1`` … The company row (key ``""``) is always there when wanted.
+
+    One grouped query per scope kind: the tickets per (client id, priority) and per
+    (assignee id, priority), summed here per scope; the company totals are the sum of
+    the client rows (every ticket has a client). A plain count and sum per group rather
+    than a filtered one per priority, and no join to the clients or users (their keys
+    come from one small query per kind), let PostgreSQL answer from
+    ``ticket_resolved_cover_idx`` alone (an index-only scan; migration 0006).
     """
-    aggregates = {
-        "resolved": Count("pk"),
-        "fcr": Count("pk", filter=Q(first_contact_resolved=True)),
-        "escalated": Count("pk", filter=Q(escalated=True)),
+    tickets = ctx.narrow(tickets_resolved_in_period(ctx), **TICKET_SCOPE_FIELDS)
+    # Counts of ``resolved_at`` (never null here), not of the primary key: a column of
+    # the index, so the rows need not be read from the table.
+    totals = {
+        "resolved": Count("resolved_at"),
+        "fcr": Count("resolved_at", filter=Q(first_contact_resolved=True)),
+        "escalated": Count("resolved_at", filter=Q(escalated=True)),
         "duration": Sum(_duration()),
     }
-    for priority in Priority.values:
-        aggregates[f"resolved_{priority}"] = Count("pk", filter=Q(priority=priority))
-        aggregates[f"duration_{priority}"] = Sum(_duration(), filter=Q(priority=priority))
-    queryset = ctx.narrow(tickets_resolved_in_period(ctx), **TICKET_SCOPE_FIELDS)
-    return _by_scope(ctx, queryset, aggregates, TICKET_SCOPE_FIELDS)
+    out: dict[tuple[str, str], dict] = {}
+    for kind, field, company in (
+        ("client", "client_id", ctx.wants("company")),
+        ("employee", "assignee_id", False),
+    ):
+        if not (ctx.wants(kind) or company):
+            continue
+        rows = tickets.values_list(field, "priority").annotate(**totals).order_by()
+        grouped = (
+            (
+                scope_id,
+                _RESOLVED_NAMES[priority],
+                (resolved, fcr, escalated, hours, resolved, hours),
+            )
+            for scope_id, priority, resolved, fcr, escalated, hours in rows
+        )
+        out |= _summed(ctx, grouped, kind=kind, zero=_NO_RESOLVED, company=company)
+    return out
 
 
 def sla_decided_totals(ctx: KpiContext) -> dict[tuple[str, str], dict]:
     """Return, per scope (company, client), tickets decided in the period and those met.
 
     ``met`` counts ``sla_met`` true; a decided ticket with ``sla_met`` not (yet) set is
-    an open ticket past its breach moment, so it counts as breached.
+    an open ticket past its breach moment, so it counts as breached. One query grouped
+    on the client id (an index-only scan of ``ticket_decided_cover_idx``), the company
+    totals their sum, the client codes from one small query (shared with
+    ``resolved_ticket_totals`` when both run in one context).
     """
-    aggregates = {"decided": Count("pk"), "met": Count("pk", filter=Q(sla_met=True))}
-    fields = {"client": "client__code"}
-    queryset = ctx.narrow(tickets_decided_in_period(ctx), **fields)
-    return _by_scope(ctx, queryset, aggregates, fields)
+    if not (ctx.wants("company") or ctx.wants("client")):
+        return {}
+    tickets = ctx.narrow(tickets_decided_in_period(ctx), client="client__code")
+    rows = (
+        tickets.values_list("client_id")
+        .annotate(
+            decided=Count("sla_decided_at"), met=Count("sla_decided_at", filter=Q(sla_met=True))
+        )
+        .order_by()
+    )
+    names = ("decided", "met")
+    grouped = ((client_id, names, (decided, met)) for client_id, decided, met in rows)
+    zero = dict.fromkeys(names, 0)
+    return _summed(ctx, grouped, kind="client", zero=zero, company=ctx.wants("company"))
 
 
 def post_integration_totals(ctx: KpiContext) -> dict[tuple[str, str], dict]:
     """Return, per scope (company, client, project), post-integration tickets and users.
 
     Projects: completed, whose window (``actual_end`` + 30 days) ends in
-    ``[ctx.start, ctx.end]``. Tickets: linked to such a project, opened on a local
-    date in ``(actual_end, actual_end + 30 days]``. Two queries: the projects, and
-    their tickets counted per (project, local opened date) — then summed per project
-    in Python over those aggregated rows. Rows: ``tickets``, ``users``, ``projects``.
+    ``[ctx.start, ctx.end]``. Tickets: linked to such a project, opened on a firm-local
+    date in ``(actual_end, actual_end + 30 days]``. One query: the projects, each with
+    its count of such tickets as a correlated subquery (a lookup of the ticket's project
+    index per project: a few projects a period, a few tickets each), summed here per
+    scope. Rows: ``tickets``, ``users``, ``projects``.
     """
     window = dt.timedelta(days=POST_INTEGRATION_DAYS)
+    opened_on = TruncDate("opened_at", tzinfo=firm_tz())
+    window_end = Cast(OuterRef("actual_end") + window, output_field=DateField())
+    in_window = (
+        Ticket.objects.filter(project=OuterRef("pk"))
+        .filter(GreaterThan(opened_on, OuterRef("actual_end")))
+        .filter(LessThanOrEqual(opened_on, window_end))
+    )
+    tickets = in_window.order_by().values("project").annotate(n=Count("pk")).values("n")
     projects = ctx.narrow(
         Project.objects.filter(
             status=Project.Status.COMPLETED,
@@ -150,28 +237,11 @@ def post_integration_totals(ctx: KpiContext) -> dict[tuple[str, str], dict]:
         client="client__code",
         project="code",
     )
-    rows = list(projects.values("pk", "code", "client__code", "actual_end", "user_count"))
-    if not rows:
-        return {}
-    first = min(row["actual_end"] for row in rows) + dt.timedelta(days=1)
-    last = max(row["actual_end"] for row in rows) + window
-    daily = (
-        Ticket.objects.filter(
-            project__in=projects,
-            opened_at__gte=local_midnight(first),
-            opened_at__lt=local_midnight(last + dt.timedelta(days=1)),
-        )
-        .values("project_id", day=TruncDate("opened_at", tzinfo=firm_tz()))
-        .annotate(tickets=Count("pk"))
+    rows = (
+        projects.values("code", "client__code", "user_count")
+        .annotate(tickets=Coalesce(Subquery(tickets), 0))
         .order_by()
     )
-    per_project: dict[int, int] = defaultdict(int)
-    ends = {row["pk"]: row["actual_end"] for row in rows}
-    for row in daily:
-        end = ends[row["project_id"]]
-        if end < row["day"] <= end + window:
-            per_project[row["project_id"]] += row["tickets"]
-
     out: dict[tuple[str, str], dict] = {}
     for row in rows:
         keys = [("company", ""), ("client", row["client__code"]), ("project", row["code"])]
@@ -179,7 +249,7 @@ def post_integration_totals(ctx: KpiContext) -> dict[tuple[str, str], dict]:
             if not ctx.wants(kind):
                 continue
             totals = out.setdefault((kind, key), {"tickets": 0, "users": 0, "projects": 0})
-            totals["tickets"] += per_project[row["pk"]]
+            totals["tickets"] += row["tickets"]
             totals["users"] += row["user_count"]
             totals["projects"] += 1
     return out

@@ -16,6 +16,7 @@ from support.kpis import (
     sla_compliance,
 )
 from support.models import Ticket
+from support.selectors import resolved_ticket_totals, sla_decided_totals
 from support.services import tickets_sla_refresh
 from synapse.kpis.engine import KpiContext, kpis_compute
 from synapse.kpis.periods import COMPANY, SCOPE_KINDS, Period, Scope
@@ -113,6 +114,61 @@ def test_mttr_counts_wall_clock_pauses_included_per_priority_and_assignee():
     assert value("mttr_hours", scope=Scope("employee", "alice")).value == Decimal(72)
     assert value("mttr_hours", scope=Scope("client", "ACME")).value == Decimal("37.5")
     assert value("mttr_hours").value == Decimal("80.5") / 3
+
+
+def test_resolved_totals_sum_per_scope_and_priority_the_company_over_all_clients():
+    acme = ClientFactory(code="ACME")
+    beta = ClientFactory(code="BETA")
+    alice = EmployeeFactory(user__username="alice")
+    opened = utc("2025-02-10 08:00")
+    for client, assignee, priority, hours, fcr in (
+        (acme, alice, "P1", 2, True),
+        (acme, alice, "P3", 10, False),
+        (acme, None, "P3", 4, True),  # unassigned: the company and ACME, no employee
+        (beta, alice, "P1", 1, False),
+    ):
+        TicketFactory(
+            client=client,
+            assignee=assignee,
+            priority=priority,
+            opened_at=opened,
+            resolved_at=opened + dt.timedelta(hours=hours),
+            first_contact_resolved=fcr,
+            escalated=priority == "P1",
+        )
+    TicketFactory(client=beta, opened_at=opened)  # open: not resolved
+    ctx = KpiContext(period=FEB, as_of=AFTER, kinds=frozenset(SCOPE_KINDS))
+    totals = resolved_ticket_totals(ctx)
+    assert set(totals) == {
+        ("company", ""),
+        ("client", "ACME"),
+        ("client", "BETA"),
+        ("employee", "alice"),
+    }
+    h = dt.timedelta(hours=1)
+    zero = dt.timedelta(0)
+    assert totals[("company", "")] == {
+        "resolved": 4, "fcr": 2, "escalated": 2, "duration": 17 * h,
+        "resolved_P1": 2, "duration_P1": 3 * h, "resolved_P2": 0, "duration_P2": zero,
+        "resolved_P3": 2, "duration_P3": 14 * h, "resolved_P4": 0, "duration_P4": zero,
+    }  # fmt: skip
+    acme_totals = totals[("client", "ACME")]
+    assert (acme_totals["resolved"], acme_totals["fcr"], acme_totals["duration"]) == (3, 2, 16 * h)
+    assert (acme_totals["resolved_P3"], acme_totals["duration_P3"]) == (2, 14 * h)
+    alice_totals = totals[("employee", "alice")]
+    assert (alice_totals["resolved"], alice_totals["escalated"]) == (3, 2)
+    assert (alice_totals["resolved_P1"], alice_totals["duration_P1"]) == (2, 3 * h)
+    # One scope only (a dashboard's client page): that client's row, no other.
+    one = KpiContext(
+        period=FEB, as_of=AFTER, kinds=frozenset({"client"}), only=Scope("client", "BETA")
+    )
+    assert list(resolved_ticket_totals(one)) == [("client", "BETA")]
+    assert resolved_ticket_totals(one)[("client", "BETA")]["duration_P1"] == h
+
+
+def test_decided_totals_with_no_ticket_decided_still_give_the_company_row():
+    ctx = KpiContext(period=FEB, as_of=AFTER, kinds=frozenset(SCOPE_KINDS))
+    assert sla_decided_totals(ctx) == {("company", ""): {"decided": 0, "met": 0}}
 
 
 def test_mttr_uses_the_last_resolution_and_only_tickets_resolved_in_period():
@@ -374,16 +430,18 @@ SUPPORT_KPIS = [
     "escalation_rate",
     "post_integration_ticket_ratio",
 ]
-# One grouped query per scope kind the KPI supports (company aggregate, client, employee
-# or project group-by); post-integration: the projects, then their tickets per day.
+# Resolved tickets (MTTR, FCR, escalations): grouped per (client id, priority), the
+# client codes, grouped per (assignee id, priority), the usernames; the company is the
+# sum of the clients. Decided tickets: grouped per client id, the client codes.
+# Post-integration: the projects with their count of tickets in the window.
 EXPECTED_QUERIES = {
-    "mttr_hours": 3,
-    "mttr_hours_p1": 3,
-    "mttr_hours_p4": 3,
+    "mttr_hours": 4,
+    "mttr_hours_p1": 4,
+    "mttr_hours_p4": 4,
     "sla_compliance": 2,
-    "first_contact_resolution": 3,
-    "escalation_rate": 3,
-    "post_integration_ticket_ratio": 2,
+    "first_contact_resolution": 4,
+    "escalation_rate": 4,
+    "post_integration_ticket_ratio": 1,
 }
 
 
