@@ -28,7 +28,7 @@ SMALL_FIRM = Scale(
 )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db
 def test_each_period_of_a_run_is_the_period_computed_alone(tmp_path: Path) -> None:
     generator = FirmGenerator(SMALL_FIRM)
     generator.write()
