@@ -165,7 +165,15 @@ def hold_lock_elsewhere():
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [advisory_key(LOCK_NAME)])
             assert cursor.fetchone()[0] is True
-        return other.close
+
+        def release() -> None:
+            # Unlock before closing: the server ends a closed session (and drops its
+            # lock) a moment later, and the next run could still find it held.
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [advisory_key(LOCK_NAME)])
+            other.close()
+
+        return release
     lock = KpiLock.objects.create(
         name=LOCK_NAME,
         holder="another-host",
