@@ -340,20 +340,45 @@ def snapshots_compute_period(
         stored = KpiSnapshot.objects.filter(
             key__in=computed, grain=period.grain, period_start=period.start
         )
-        first_write = not stored.exists()
         values = kpis_compute_all_scopes(
             period=period, as_of=as_of, keys=computed, bands=bands, batch=batch
         )
         rows = [snapshot_row(value, period=period, computed_at=as_of) for value in values]
+        first_write = not _count_and_probe(run, rows=len(rows), stored=stored)
         snapshots_upsert(rows, conflicts=not first_write)
         if not first_write:
             stored.exclude(computed_at=as_of).delete()
+    return len(rows)
+
+
+def _count_and_probe(run: KpiRun | None, *, rows: int, stored: models.QuerySet) -> bool:
+    """Count one period of ``rows`` rows on ``run`` and return whether ``stored`` (the
+    period's rows of its KPIs) holds any row yet, in one statement: ``UPDATE <run> SET
+    periods_done = periods_done + 1, snapshots_written = snapshots_written + <rows> …
+    RETURNING EXISTS (<stored>)`` (one round trip per period less; the probe sees the
+    period's rows as they are before its write, in the same transaction). Without a
+    run, or a database without ``RETURNING``, the probe alone; a run row gone (nothing
+    updated) is counted nowhere, as with ``QuerySet.update``.
+    """
+    if run is None or not connection.features.can_return_columns_from_insert:
         if run is not None:
             KpiRun.objects.filter(pk=run.pk).update(
-                periods_done=F("periods_done") + 1,
-                snapshots_written=F("snapshots_written") + len(rows),
+                periods_done=F("periods_done") + 1, snapshots_written=F("snapshots_written") + rows
             )
-    return len(rows)
+        return stored.exists()
+    quote = connection.ops.quote_name
+    meta = KpiRun._meta
+    done, written = (quote(meta.get_field(n).column) for n in ("periods_done", "snapshots_written"))
+    probe, params = stored.values("pk")[:1].query.get_compiler(connection=connection).as_sql()
+    # Names come from the models' _meta and the probe from the ORM; values are parameters.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {done} = {done} + 1, {written} = {written} + %s "  # noqa: S608
+        f"WHERE {quote(meta.pk.column)} = %s RETURNING EXISTS ({probe})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [rows, run.pk, *params])
+        found = cursor.fetchone()
+    return stored.exists() if found is None else bool(found[0])
 
 
 @dataclass(frozen=True)
