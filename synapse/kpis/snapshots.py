@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -461,12 +461,13 @@ def snapshots_run(
         try:
             bands = bands_in_force()
             batch = RunBatch(periods=todo)
-            for period in todo:
-                snapshots_compute_period(
-                    period=period, as_of=as_of, keys=keys, run=run, bands=bands, batch=batch
-                )
-                if progress is not None:
-                    progress(period)
+            with _commits_unflushed():
+                for period in todo:
+                    snapshots_compute_period(
+                        period=period, as_of=as_of, keys=keys, run=run, bands=bands, batch=batch
+                    )
+                    if progress is not None:
+                        progress(period)
             alerts = alerts_check(as_of=as_of) if kind == KpiRun.Kind.NIGHTLY else []
         except Exception as exc:
             _run_fail(run, exc)
@@ -476,6 +477,38 @@ def snapshots_run(
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at"])
         return RunOutcome(run.pk, run.status, run.periods_done, run.snapshots_written, len(alerts))
+
+
+@contextmanager
+def _commits_unflushed() -> Iterator[None]:
+    """On PostgreSQL, let the periods' commits return before their WAL is on disk
+    (``synchronous_commit = off`` for the session, reset on exit).
+
+    Each period's transaction still commits whole or not at all, and in order; only a
+    crash of the database server itself (not of this process: a kill -9 here loses
+    nothing committed) can lose the last periods committed, up to three times
+    ``wal_writer_delay`` (0.6 s by default) before it, and never a later one without
+    the earlier ones. The run's end (succeeded or failed) is written after the reset,
+    with a flushing commit that takes every earlier period's WAL to disk with it: a
+    run recorded as succeeded lost nothing. One that a server crash cut short stays
+    "running", is marked abandoned by the next run, and the nightly run catches up
+    from the last successful one. Saves a disk flush per period (3–5 ms at load 3).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except DatabaseError:
+            # The session is broken and takes its setting with it once closed.
+            logger.warning("could not reset synchronous_commit; closing the connection")
+            connection.close()
 
 
 def _run_fail(run: KpiRun, exc: BaseException) -> None:

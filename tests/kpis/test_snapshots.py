@@ -453,3 +453,39 @@ def test_compute_snapshots_rejects_an_unknown_kpi_and_a_reversed_range():
 def test_every_registered_kpi_is_snapshotted_monthly():
     assert {k.key for k in snapshots.snapshot_kpis(grain="month")} == {k.key for k in kpis_all()}
     assert [k.key for k in snapshots.snapshot_kpis(grain="week")] == ["billable_utilization"]
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_periods_commit_without_waiting_for_the_disk_and_the_run_end_waits(
+    firm, monkeypatch, fails
+):
+    firm(1)
+    real_compute = snapshots.snapshots_compute_period
+    seen = []
+
+    def compute(**kwargs):
+        seen.append(_synchronous_commit())
+        if fails:
+            raise RuntimeError("boom")
+        return real_compute(**kwargs)
+
+    monkeypatch.setattr(snapshots, "snapshots_compute_period", compute)
+    before = _synchronous_commit()
+    if fails:
+        with pytest.raises(RuntimeError, match="boom"):
+            snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1)
+    else:
+        assert snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1).periods == 8
+
+    assert before == "on"
+    assert seen == ["off"] * (1 if fails else 8)  # 5 ISO weeks, the month, quarter, year
+    # Reset before the run's end is recorded (a flushing commit).
+    assert _synchronous_commit() == "on"
+    assert KpiRun.objects.get().status == ("failed" if fails else "succeeded")
