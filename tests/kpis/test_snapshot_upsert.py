@@ -1,9 +1,11 @@
 """The raw snapshot upsert stores exactly what the ORM's ``bulk_create`` upsert stored.
 
-Each row is written twice: once through ``KpiSnapshot.objects.bulk_create(
+Each row is written three times: once through ``KpiSnapshot.objects.bulk_create(
 update_conflicts=True)`` (what ``snapshots_compute_period`` used before) under one KPI
-key, once through ``snapshots_upsert`` under another; every stored column is then read
-back raw — as text on PostgreSQL, with its storage class on SQLite — and must be equal.
+key, once through ``snapshots_upsert`` under another, once through its plain insert
+(``conflicts=False``: a binary COPY on PostgreSQL) under a third; every stored column is
+then read back raw — as text on PostgreSQL, with its storage class on SQLite — and must
+be equal.
 """
 
 from __future__ import annotations
@@ -89,10 +91,13 @@ def _stored(key: str) -> list[tuple]:
 def test_the_raw_upsert_stores_what_bulk_create_stored():
     _orm_upsert([_row("orm", case) for case in CASES])
     snapshots_upsert([_row("raw", case) for case in CASES])
+    # The first write of a period: a plain INSERT (a binary COPY on PostgreSQL).
+    snapshots_upsert([_row("plain", case) for case in CASES], conflicts=False)
 
     stored = _stored("raw")
     assert len(stored) == len(CASES)
     assert stored == _stored("orm")
+    assert _stored("plain") == stored
     # And reads back as the values written (SQLite keeps a decimal as a float: 15 digits).
     big = KpiSnapshot.objects.get(key="raw", scope_key="C004")
     orm = KpiSnapshot.objects.get(key="orm", scope_key="C004")
@@ -127,6 +132,23 @@ def test_the_raw_upsert_updates_on_the_unique_key_as_bulk_create_did():
     )
     emptied = KpiSnapshot.objects.get(key="raw", scope_key="ünïcode ✓")  # took the first case's
     assert (emptied.value, emptied.numerator, emptied.reason) == (None, None, "no data")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL rounds to the column's scale"
+)
+def test_more_places_than_the_columns_round_alike_on_every_path():
+    # Not what snapshot_row sends (as_stored rounds half-even first); the column's own
+    # rounding (half away from zero) must still be the same through UNNEST and COPY.
+    case = ("C1", Decimal("2.00000000005"), Decimal("-1.000000000015"), Decimal("1E-11"),
+            1, "", Decimal("1.23456"), None, "")  # fmt: skip
+    _orm_upsert([_row("orm", case)])
+    snapshots_upsert([_row("raw", case)])
+    snapshots_upsert([_row("plain", case)], conflicts=False)
+
+    assert _stored("raw") == _stored("plain") == _stored("orm")
+    assert _stored("plain")[0][5:8] == ("2.0000000001", "-1.0000000000", "0.0000000000")
+    assert _stored("plain")[0][10] == "1.2346"
 
 
 def test_an_empty_upsert_writes_nothing(django_assert_num_queries):

@@ -165,7 +165,15 @@ def hold_lock_elsewhere():
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [advisory_key(LOCK_NAME)])
             assert cursor.fetchone()[0] is True
-        return other.close
+
+        def release() -> None:
+            # Unlock before closing: the server ends a closed session (and drops its
+            # lock) a moment later, and the next run could still find it held.
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [advisory_key(LOCK_NAME)])
+            other.close()
+
+        return release
     lock = KpiLock.objects.create(
         name=LOCK_NAME,
         holder="another-host",
@@ -349,11 +357,13 @@ def test_the_first_write_of_a_period_is_a_plain_insert_and_a_rerun_an_upsert(fir
             q["sql"].split(" times: ")[-1].split(" (")[0]
             + (" upsert" * ("ON CONFLICT" in q["sql"]))
             for q in captured
-            if "INSERT INTO" in q["sql"] or q["sql"].startswith("DELETE")
+            if "INSERT INTO" in q["sql"] or q["sql"].startswith(("DELETE", "COPY"))
         ]
 
-    # Nothing stored yet: no ON CONFLICT, and no stale row to delete.
-    assert writes(first) == ['INSERT INTO "kpis_kpisnapshot"']
+    # Nothing stored yet: no ON CONFLICT, and no stale row to delete (on PostgreSQL the
+    # plain insert is a binary COPY).
+    plain = "COPY" if connection.vendor == "postgresql" else "INSERT INTO"
+    assert writes(first) == [f'{plain} "kpis_kpisnapshot"']
     assert writes(rerun) == [
         'INSERT INTO "kpis_kpisnapshot" upsert',
         'DELETE FROM "kpis_kpisnapshot" WHERE',
@@ -362,6 +372,24 @@ def test_the_first_write_of_a_period_is_a_plain_insert_and_a_rerun_an_upsert(fir
     assert set(KpiSnapshot.objects.values_list("computed_at", flat=True)) == {
         APRIL_1 + dt.timedelta(days=1)
     }
+
+
+def test_a_period_counts_itself_on_its_run_and_probes_its_rows_in_one_statement(firm):
+    firm(2)
+    run = KpiRun.objects.create(kind="backfill", started_at=APRIL_1)
+    with CaptureQueriesContext(connection) as captured:
+        first = snapshots_compute_period(period=FEB, as_of=APRIL_1, run=run)
+    rerun = snapshots_compute_period(period=FEB, as_of=APRIL_1 + dt.timedelta(days=1), run=run)
+
+    run.refresh_from_db()
+    assert (run.periods_done, run.snapshots_written) == (2, first + rerun)
+    assert first == rerun == KpiSnapshot.objects.count() > 0
+    on_run = [q["sql"] for q in captured if '"kpis_kpirun"' in q["sql"]]
+    assert len(on_run) == 1
+    assert on_run[0].startswith('UPDATE "kpis_kpirun"')
+    assert 'RETURNING EXISTS (SELECT "kpis_kpisnapshot"."id"' in on_run[0]
+    reads = [q["sql"] for q in captured if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if 'FROM "kpis_kpisnapshot"' in sql]
 
 
 def test_a_first_write_racing_another_writer_rolls_the_period_back(firm, monkeypatch):
@@ -425,3 +453,39 @@ def test_compute_snapshots_rejects_an_unknown_kpi_and_a_reversed_range():
 def test_every_registered_kpi_is_snapshotted_monthly():
     assert {k.key for k in snapshots.snapshot_kpis(grain="month")} == {k.key for k in kpis_all()}
     assert [k.key for k in snapshots.snapshot_kpis(grain="week")] == ["billable_utilization"]
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_periods_commit_without_waiting_for_the_disk_and_the_run_end_waits(
+    firm, monkeypatch, fails
+):
+    firm(1)
+    real_compute = snapshots.snapshots_compute_period
+    seen = []
+
+    def compute(**kwargs):
+        seen.append(_synchronous_commit())
+        if fails:
+            raise RuntimeError("boom")
+        return real_compute(**kwargs)
+
+    monkeypatch.setattr(snapshots, "snapshots_compute_period", compute)
+    before = _synchronous_commit()
+    if fails:
+        with pytest.raises(RuntimeError, match="boom"):
+            snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1)
+    else:
+        assert snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1).periods == 8
+
+    assert before == "on"
+    assert seen == ["off"] * (1 if fails else 8)  # 5 ISO weeks, the month, quarter, year
+    # Reset before the run's end is recorded (a flushing commit).
+    assert _synchronous_commit() == "on"
+    assert KpiRun.objects.get().status == ("failed" if fails else "succeeded")
