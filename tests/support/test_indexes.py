@@ -62,9 +62,6 @@ def test_support_kpi_inputs_are_read_from_the_indexes_alone():
         # The test table is tiny: make the planner cost it as the big one it stands for.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
-        # Never vacuumed test table: a plain index scan can look cheaper; what is checked
-        # is that the covering index alone can answer.
-        cursor.execute("SET LOCAL enable_indexscan = off")
         for sql in scans:
             cursor.execute("EXPLAIN " + sql)
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
