@@ -124,21 +124,19 @@ class KpiContext:
         self,
         name: str,
         gather: Callable[[KpiContext, tuple[Period, ...]], Any],
-        pick: Callable[[Any, Period], T] | None = None,
+        pick: Callable[[Any, Period], T],
     ) -> T:
         """Return this period's share of ``gather(self, periods)``, gathered once.
 
         ``gather`` answers for several periods of one grain at once (one grouped
         statement, e.g. ``GROUP BY period_bucket(...)``); ``pick(gathered, period)``
-        takes one period's share out of it (default: ``gathered.pop(period)``, for a
-        dict with every period given). Alone, a context passes its own period; in a
+        takes one period's share out of it. Alone, a context passes its own period; in a
         snapshot run, all the run's periods of its grain that have started, so a
         five-year backfill sends one statement per grain instead of one per period.
         Each period's share is picked once, then kept in this context's ``memo``.
         """
         if name in self.memo_store:
             return self.memo_store[name]
-        pick = pick or _pop
         gathered: Any = None
         if self.batch is not None:
             today = local_date(self.as_of)
@@ -214,10 +212,6 @@ class KpiContext:
         if lookup is None:
             return queryset
         return queryset.filter(**{lookup: self.only.key})
-
-
-def _pop(gathered: dict[Period, T], period: Period) -> T:
-    return gathered.pop(period)
 
 
 def period_bucket(

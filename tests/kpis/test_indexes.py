@@ -10,24 +10,14 @@ from django.db.models import Sum
 
 from synapse.kpis.engine import KpiContext
 from synapse.kpis.periods import SCOPE_KINDS, Period
+from tests.schema import index_sql
 from timesheets.models import TimeEntry
 
 pytestmark = pytest.mark.django_db
 
 
-def _index_sql(name: str) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
-        else:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [name])
-        row = cursor.fetchone()
-    assert row is not None, f"no index {name}"
-    return row[0]
-
-
 def test_billable_entries_have_a_partial_date_index_covering_employee_and_hours():
-    sql = _index_sql("entry_billable_date_idx")
+    sql = index_sql("entry_billable_date_idx")
     assert "timesheets_timeentry" in sql
     if connection.vendor == "postgresql":
         assert "(date) INCLUDE (employee_id, hours) WHERE billable" in sql

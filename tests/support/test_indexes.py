@@ -12,24 +12,14 @@ from support.selectors import resolved_ticket_totals, sla_decided_totals
 from synapse.kpis.engine import KpiContext
 from synapse.kpis.periods import SCOPE_KINDS, Period
 from tests.factories import TicketFactory
+from tests.schema import index_sql
 
 pytestmark = pytest.mark.django_db
 
 
-def _index_sql(name: str) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
-        else:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [name])
-        row = cursor.fetchone()
-    assert row is not None, f"no index {name}"
-    return row[0]
-
-
 def test_resolved_and_decided_moments_have_indexes_covering_the_kpi_inputs():
-    resolved = _index_sql("ticket_resolved_cover_idx")
-    decided = _index_sql("ticket_decided_cover_idx")
+    resolved = index_sql("ticket_resolved_cover_idx")
+    decided = index_sql("ticket_decided_cover_idx")
     if connection.vendor == "postgresql":
         assert resolved.endswith(
             "(resolved_at) INCLUDE (opened_at, priority, client_id, assignee_id, "
