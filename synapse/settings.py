@@ -386,6 +386,8 @@ SYNAPSE_BASE_URL = os.environ.get("SYNAPSE_BASE_URL", "http://127.0.0.1:8000").r
 
 SYNAPSE_SURVEY_DEDUP_DAYS = int(os.environ.get("SYNAPSE_SURVEY_DEDUP_DAYS", "30"))
 SYNAPSE_SURVEY_LINK_MAX_AGE_DAYS = int(os.environ.get("SYNAPSE_SURVEY_LINK_MAX_AGE_DAYS", "30"))
+# KPI snapshot runs on PostgreSQL: periods computed at once, each on its own connection.
+SYNAPSE_SNAPSHOT_CONNECTIONS = int(os.environ.get("SYNAPSE_SNAPSHOT_CONNECTIONS", "2"))
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ or ``kpis_compute_all_scopes``, so the three can never disagree.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,6 +48,21 @@ class RunBatch:
     periods: Sequence[Period]
     memo: dict[Any, Any] = field(default_factory=dict)
     _by_grain: dict[str, tuple[Period, ...]] = field(default_factory=dict)
+    _locks: dict[Any, threading.Lock] = field(default_factory=dict)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def gathered(self, key: Any, gather: Callable[[], T]) -> T:
+        """Return ``gather()``, run once per ``key`` for the whole run.
+
+        A run may compute its periods on several threads: a thread wanting an input
+        another is gathering waits for it instead of gathering it again.
+        """
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self.memo:
+                self.memo[key] = gather()
+        return self.memo[key]
 
     def siblings(self, period: Period) -> tuple[Period, ...]:
         """Return the run's periods of ``period``'s grain, oldest first."""
@@ -143,9 +159,7 @@ class KpiContext:
             siblings = tuple(p for p in self.batch.siblings(self.period) if p.start <= today)
             if self.period in siblings:
                 key = (name, self.period.grain, self.kinds, self.only, self.as_of)
-                if key not in self.batch.memo:
-                    self.batch.memo[key] = gather(self, siblings)
-                gathered = self.batch.memo[key]
+                gathered = self.batch.gathered(key, lambda: gather(self, siblings))
         if gathered is None:
             gathered = gather(self, (self.period,))
         value = self.memo_store[name] = pick(gathered, self.period)
@@ -182,11 +196,10 @@ class KpiContext:
                 inside = [gather(self, (self.period,))[self.period]]
             else:
                 key = (name, "months", self.kinds, self.only, self.as_of)
-                if key not in self.batch.memo:
-                    self.batch.memo[key] = gather(self, months)
+                found = self.batch.gathered(key, lambda: gather(self, months))
                 inside = [
                     rows
-                    for month, rows in self.batch.memo[key].items()
+                    for month, rows in found.items()
                     if self.period.start <= month.start and month.end <= self.period.end
                 ]
         value = self.memo_store[name] = combine(inside)

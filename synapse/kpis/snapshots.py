@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Context, Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -344,41 +347,22 @@ def snapshots_compute_period(
             period=period, as_of=as_of, keys=computed, bands=bands, batch=batch
         )
         rows = [snapshot_row(value, period=period, computed_at=as_of) for value in values]
-        first_write = not _count_and_probe(run, rows=len(rows), stored=stored)
+        first_write = not stored.exists()
         snapshots_upsert(rows, conflicts=not first_write)
         if not first_write:
             stored.exclude(computed_at=as_of).delete()
+        _count(run, rows=len(rows))
     return len(rows)
 
 
-def _count_and_probe(run: KpiRun | None, *, rows: int, stored: models.QuerySet) -> bool:
-    """Count one period of ``rows`` rows on ``run`` and return whether ``stored`` (the
-    period's rows of its KPIs) holds any row yet, in one statement: ``UPDATE <run> SET
-    periods_done = periods_done + 1, snapshots_written = snapshots_written + <rows> …
-    RETURNING EXISTS (<stored>)`` (one round trip per period less; the probe sees the
-    period's rows as they are before its write, in the same transaction). Without a
-    run, or a database without ``RETURNING``, the probe alone; a run row gone (nothing
-    updated) is counted nowhere, as with ``QuerySet.update``.
-    """
-    if run is None or not connection.features.can_return_columns_from_insert:
-        if run is not None:
-            KpiRun.objects.filter(pk=run.pk).update(
-                periods_done=F("periods_done") + 1, snapshots_written=F("snapshots_written") + rows
-            )
-        return stored.exists()
-    quote = connection.ops.quote_name
-    meta = KpiRun._meta
-    done, written = (quote(meta.get_field(n).column) for n in ("periods_done", "snapshots_written"))
-    probe, params = stored.values("pk")[:1].query.get_compiler(connection=connection).as_sql()
-    # Names come from the models' _meta and the probe from the ORM; values are parameters.
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {done} = {done} + 1, {written} = {written} + %s "  # noqa: S608
-        f"WHERE {quote(meta.pk.column)} = %s RETURNING EXISTS ({probe})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [rows, run.pk, *params])
-        found = cursor.fetchone()
-    return stored.exists() if found is None else bool(found[0])
+def _count(run: KpiRun | None, *, rows: int) -> None:
+    """Count one period of ``rows`` rows on ``run``, as the period's last statement: the
+    run's row stays locked until the period commits, so a run computing periods on
+    several connections (``_periods_compute``) holds it only while committing."""
+    if run is not None:
+        KpiRun.objects.filter(pk=run.pk).update(
+            periods_done=F("periods_done") + 1, snapshots_written=F("snapshots_written") + rows
+        )
 
 
 @dataclass(frozen=True)
@@ -461,13 +445,10 @@ def snapshots_run(
         try:
             bands = bands_in_force()
             batch = RunBatch(periods=todo)
-            with _commits_unflushed():
-                for period in todo:
-                    snapshots_compute_period(
-                        period=period, as_of=as_of, keys=keys, run=run, bands=bands, batch=batch
-                    )
-                    if progress is not None:
-                        progress(period)
+            compute = partial(
+                snapshots_compute_period, as_of=as_of, keys=keys, run=run, bands=bands, batch=batch
+            )
+            _periods_compute(todo, compute, progress=progress)
             alerts = alerts_check(as_of=as_of) if kind == KpiRun.Kind.NIGHTLY else []
         except Exception as exc:
             _run_fail(run, exc)
@@ -477,6 +458,68 @@ def snapshots_run(
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at"])
         return RunOutcome(run.pk, run.status, run.periods_done, run.snapshots_written, len(alerts))
+
+
+def run_connections() -> int:
+    """Return how many database connections a snapshot run computes periods on at once.
+
+    ``SYNAPSE_SNAPSHOT_CONNECTIONS`` (default 2). Only on PostgreSQL, and only when the
+    run is not inside a caller's transaction (other connections could not see its
+    uncommitted rows; tests run inside one): otherwise 1.
+    """
+    wanted = max(1, settings.SYNAPSE_SNAPSHOT_CONNECTIONS)
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return wanted
+
+
+def _periods_compute(
+    todo: Sequence[Period], compute: Callable[..., int], *, progress: Progress | None
+) -> None:
+    """Compute and store each period of ``todo`` (``compute(period=...)``), in order.
+
+    With ``run_connections()`` above 1, that many threads each take the next period
+    from the list on their own database connection, so one period's statements run in
+    the database while another period's rows are summed and formatted in Python (the
+    two halves of the work are about equal: a serial run leaves one core idle). Every
+    period is still its own transaction, so what a run stores is the same; the shared
+    ``RunBatch`` gathers each batched input once (``RunBatch.gathered``). The first
+    error stops the other threads after their current period and is raised.
+    """
+    workers = min(run_connections(), len(todo))
+    if workers <= 1:
+        with _commits_unflushed():
+            for period in todo:
+                compute(period=period)
+                if progress is not None:
+                    progress(period)
+        return
+    pending = iter(todo)
+    guard = threading.Lock()
+    failed = threading.Event()
+
+    def work() -> None:
+        try:
+            with _commits_unflushed():
+                while not failed.is_set():
+                    with guard:
+                        period = next(pending, None)
+                    if period is None:
+                        return
+                    compute(period=period)
+                    if progress is not None:
+                        with guard:
+                            progress(period)
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="kpi-snapshots") as pool:
+        futures = [pool.submit(work) for _ in range(workers)]
+    for future in futures:
+        future.result()  # the first error, if any
 
 
 @contextmanager
