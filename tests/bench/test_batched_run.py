@@ -13,19 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from synapse.bench.generator import FirmGenerator
-from synapse.bench.scales import Scale
 from synapse.kpis.engine import RunBatch, bands_in_force, kpis_compute_all_scopes
 from synapse.kpis.periods import local_midnight
 from synapse.kpis.snapshots import backfill_periods, snapshot_kpis
-
-SMALL_FIRM = Scale(
-    "tiny",
-    people=8,
-    years=1,
-    tickets_per_person_year=25,
-    responses_per_person_year=12,
-    end=dt.date(2025, 3, 31),
-)
+from tests.bench.firms import SMALL_FIRM
 
 
 @pytest.mark.django_db

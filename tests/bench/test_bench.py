@@ -23,20 +23,12 @@ from surveys.models import SurveyResponse
 from synapse.bench import floor
 from synapse.bench.generator import FirmGenerator
 from synapse.bench.load import LoadResult, Sample
-from synapse.bench.scales import SCALES, Scale
+from synapse.bench.scales import SCALES
 from synapse.kpis.engine import KpiContext
 from synapse.kpis.periods import SCOPE_KINDS, Period, Scope, local_midnight
+from tests.bench.firms import TINY
 from timesheets import selectors as time_selectors
 from timesheets.models import TimeEntry
-
-TINY = Scale(
-    "tiny",
-    people=8,
-    years=1,
-    tickets_per_person_year=25,
-    responses_per_person_year=5,
-    end=dt.date(2025, 3, 31),
-)
 
 
 def _firm(tmp_path: Path) -> tuple[FirmGenerator, int]:
