@@ -18,12 +18,12 @@ from django.db.models import (
     Exists,
     F,
     FilteredRelation,
-    Min,
     OuterRef,
     Q,
     QuerySet,
     Sum,
     Value,
+    Window,
 )
 from django.db.models.functions import Coalesce, Least
 
@@ -304,10 +304,12 @@ def _compliant_days(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period
     A day is expected when it is a working day without full-day leave, and compliant
     when the hours logged that day + the leave hours that day ≥ ``hours_per_day``.
     One query: the entries on expected days, each joined to its day's leave (at most
-    one row: leave is unique per employee and day), are grouped per (employee, day) in
-    a subquery that keeps one entry of each compliant day (``HAVING``); the outer query
-    counts those per (period, employee). A day with no entry is never compliant: its
-    leave is below ``hours_per_day``, or the day would not be expected.
+    one row: leave is unique per employee and day), are grouped per (employee, day) and
+    only compliant days kept (``HAVING``); a window function counts those days per
+    (period, employee) and ``DISTINCT`` keeps one row per pair (the earlier shape,
+    re-reading one entry per compliant day by id, took half as long again on five
+    years). A day with no entry is never compliant: its leave is below
+    ``hours_per_day``, or the day would not be expected.
     """
     entries = (
         _on_working_days(TimeEntry.objects.all(), *ctx.span(periods))
@@ -322,18 +324,17 @@ def _compliant_days(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period
     entries = ctx.narrow(entries, employee="employee__user__username")
     # Grouping on hours_per_day and the day's leave (one value per employee and day) lets
     # the HAVING clause read them on PostgreSQL.
-    one_entry_per_compliant_day = (
-        entries.values("employee_id", "date", "employee__hours_per_day", "leave")
-        .annotate(logged=Sum("hours"), first_entry=Min("pk"))
-        .filter(logged__gte=F("employee__hours_per_day") - F("leave"))
-        .values("first_entry")
-    )
+    bucket = period_bucket("date", periods)
     rows = (
-        TimeEntry.objects.filter(pk__in=one_entry_per_compliant_day)
-        .annotate(bucket=period_bucket("date", periods))
-        .values("bucket", "employee_id")
-        .annotate(days=Count("pk"))
+        entries.values("employee_id", "date", "employee__hours_per_day", "leave")
+        .annotate(logged=Sum("hours"))
+        .filter(logged__gte=F("employee__hours_per_day") - F("leave"))
+        .annotate(
+            bucket=bucket,
+            days=Window(Count("*"), partition_by=[F("employee_id"), bucket]),
+        )
         .values_list("bucket", "employee_id", "days")
+        .distinct()
         .order_by()
     )
     return by_period(rows, periods, bucket=0)
