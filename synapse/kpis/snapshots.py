@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from synapse.collector import collector_relaxed
 from synapse.kpis.engine import (
     Bands,
     KpiValue,
@@ -448,7 +449,8 @@ def snapshots_run(
             compute = partial(
                 snapshots_compute_period, as_of=as_of, keys=keys, run=run, bands=bands, batch=batch
             )
-            _periods_compute(todo, compute, progress=progress)
+            with collector_relaxed():
+                _periods_compute(todo, compute, progress=progress)
             alerts = alerts_check(as_of=as_of) if kind == KpiRun.Kind.NIGHTLY else []
         except Exception as exc:
             _run_fail(run, exc)
