@@ -54,6 +54,8 @@ CASES = [
     ),
     ("it's", Decimal(1), None, None, 0, "", None, None, """O'Brien said "no"; DROP --\\ é ✓"""),
     ("ünïcode ✓", Decimal("1E+5"), Decimal("100000"), Decimal(1), 1, "", None, None, "%s %(x)s"),
+    # What a text COPY line must escape: tabs, line breaks, backslashes, a literal \N.
+    ("tab\tkey\\", Decimal(2), None, None, 0, "", None, None, "a\nb\r\tc \\N \\. \\\\"),
 ]
 
 
@@ -130,7 +132,7 @@ def test_the_raw_upsert_updates_on_the_unique_key_as_bulk_create_did():
         "below",
         later,
     )
-    emptied = KpiSnapshot.objects.get(key="raw", scope_key="ünïcode ✓")  # took the first case's
+    emptied = KpiSnapshot.objects.get(key="raw", scope_key="tab\tkey\\")  # took the first case's
     assert (emptied.value, emptied.numerator, emptied.reason) == (None, None, "no data")
 
 
