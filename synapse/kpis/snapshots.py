@@ -568,8 +568,14 @@ def _periods_compute(
 
     with ThreadPoolExecutor(workers, thread_name_prefix="kpi-snapshots") as pool:
         futures = [pool.submit(work) for _ in range(workers)]
-    for future in futures:
-        future.result()  # the first error, if any
+        try:
+            for future in futures:
+                future.result()  # the first error, if any
+        except BaseException:
+            # Also an error of this thread while it waits (a task's soft time limit):
+            # the others stop after their current period.
+            failed.set()
+            raise
 
 
 @contextmanager
