@@ -369,6 +369,7 @@ def snapshots_compute_period(
     run: KpiRun | None = None,
     bands: Bands | None = None,
     batch: RunBatch | None = None,
+    stored: frozenset[tuple[str, str, dt.date]] | None = None,
 ) -> int:
     """Compute and store one period's snapshots of every KPI (or ``keys``) and scope.
 
@@ -383,25 +384,47 @@ def snapshots_compute_period(
     the delete a pass over the period's rows, for nothing then. Only one snapshot run
     writes at a time (the job lock); should another writer insert the same period in
     between anyway, the INSERT fails on the unique key and the period rolls back whole.
+    ``stored``: the (key, grain, period start) stored when the run began
+    (``stored_periods``), instead of a probe of this period's rows.
     """
     kpis = snapshot_kpis(grain=period.grain, keys=keys)
     if not kpis:
         return 0
     computed = [kpi.key for kpi in kpis]
     with transaction.atomic():
-        stored = KpiSnapshot.objects.filter(
+        rows_before = KpiSnapshot.objects.filter(
             key__in=computed, grain=period.grain, period_start=period.start
         )
         values = kpis_compute_all_scopes(
             period=period, as_of=as_of, keys=computed, bands=bands, batch=batch
         )
         rows = [snapshot_row(value, period=period, computed_at=as_of) for value in values]
-        first_write = not stored.exists()
+        if stored is None:
+            first_write = not rows_before.exists()
+        else:
+            first_write = not any((key, period.grain, period.start) in stored for key in computed)
         snapshots_upsert(rows, conflicts=not first_write)
         if not first_write:
-            stored.exclude(computed_at=as_of).delete()
+            rows_before.exclude(computed_at=as_of).delete()
         _count(run, rows=len(rows))
     return len(rows)
+
+
+def stored_periods(
+    periods: Sequence[Period], *, keys: Iterable[str] | None = None
+) -> frozenset[tuple[str, str, dt.date]]:
+    """Return the (key, grain, period start) of the snapshots stored for ``periods``
+    (of ``keys``, or every KPI): one query for a whole run, instead of a probe per
+    period of whether it holds rows yet (``snapshots_compute_period``)."""
+    if not periods:
+        return frozenset()
+    found = KpiSnapshot.objects.filter(
+        period_start__gte=min(p.start for p in periods),
+        period_start__lte=max(p.start for p in periods),
+    )
+    if keys is not None:
+        found = found.filter(key__in=list(keys))
+    return frozenset(found.values_list("key", "grain", "period_start").distinct().order_by())
 
 
 def _count(run: KpiRun | None, *, rows: int) -> None:
@@ -495,7 +518,13 @@ def snapshots_run(
             bands = bands_in_force()
             batch = RunBatch(periods=todo)
             compute = partial(
-                snapshots_compute_period, as_of=as_of, keys=keys, run=run, bands=bands, batch=batch
+                snapshots_compute_period,
+                as_of=as_of,
+                keys=keys,
+                run=run,
+                bands=bands,
+                batch=batch,
+                stored=stored_periods(todo, keys=keys),
             )
             with collector_relaxed():
                 _periods_compute(todo, compute, progress=progress)

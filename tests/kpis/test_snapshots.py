@@ -515,3 +515,28 @@ def test_a_run_relaxes_the_garbage_collector_and_restores_it(firm, monkeypatch, 
     assert seen == [(YOUNG_THRESHOLD, True)] * (1 if fails else 8)
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_a_run_reads_which_periods_hold_rows_once_and_reruns_them_as_upserts(firm):
+    firm(1)
+    with CaptureQueriesContext(connection) as first:
+        outcome = snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1)
+    KpiSnapshot.objects.filter(grain="week").delete()  # weeks to write afresh, months not
+    with CaptureQueriesContext(connection) as again:
+        rerun = snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1)
+
+    def reads(captured):
+        return [q for q in captured if q["sql"].startswith('SELECT DISTINCT "kpis_kpisnapshot"')]
+
+    def probes(captured):
+        return [
+            q for q in captured if 'FROM "kpis_kpisnapshot"' in q["sql"] and "LIMIT 1" in q["sql"]
+        ]
+
+    assert outcome.periods == rerun.periods == 8
+    assert len(reads(first)) == len(reads(again)) == 1
+    assert probes(first) == probes(again) == []
+    # The 5 weeks were written afresh, the month, quarter and year updated in place.
+    upserts = [q for q in again if "ON CONFLICT" in q["sql"]]
+    assert len(upserts) == 3
+    assert rerun.snapshots == outcome.snapshots == KpiSnapshot.objects.count()
