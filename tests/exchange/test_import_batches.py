@@ -157,6 +157,48 @@ def test_a_batch_the_database_refuses_is_an_error_and_nothing_is_written(firm, t
     assert not TimeEntry.objects.exists()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite text may hold NUL")
+def test_a_refused_batch_is_reported_before_the_errors_of_the_batch_read_after_it(
+    tiny_batches, firm, tmp_path
+):
+    # Batch 1 (lines 2-3) is held while batch 2 (lines 4-5) is checked: its refusal
+    # still comes first, and no later batch is written.
+    rows = [
+        "E1,ann,2025-02-03,1,true,delivery,P1,,,a\x00b\n",
+        "E2,ann,2025-02-04,1,true,delivery,P1,,,\n",
+        "E3,ann,2025-02-05,1,maybe,delivery,P1,,,\n",
+        "E4,ann,2025-02-06,1,true,delivery,P1,,,\n",
+        "E5,ann,2025-02-07,1,true,delivery,P1,,,\n",
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, rows))
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0].startswith("time_entries.csv:2: -: the database refused the rows")
+    assert lines[1] == (
+        "time_entries.csv:4: billable: “maybe” is not a boolean (true/false, 1/0, yes/no)"
+    )
+    assert len(lines) == 2
+    assert not TimeEntry.objects.exists()
+
+
+def test_a_day_over_24_hours_is_found_among_written_rows_of_the_same_batch(firm, tmp_path):
+    # The written rows of a person-day are staged as one (the last line): their hours
+    # still count, and the error is on the person-day's last line.
+    rows = [
+        "E1,ann,2025-02-03,10,true,delivery,P1,,,\n",
+        "E2,bob,2025-02-03,10,true,delivery,P1,,,\n",
+        "E3,ann,2025-02-03,10,true,delivery,P1,,,\n",
+        "E4,ann,2025-02-03,4.5,true,delivery,P1,,,\n",
+        "E5,ann,2025-02-04,10,true,delivery,P1,,,\n",
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, rows))
+    assert status == 1
+    assert err.splitlines()[0] == (
+        "time_entries.csv:5: hours: ann would log 24.50 hours on 2025-02-03 (more than 24)"
+    )
+    assert not TimeEntry.objects.exists()
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite trigger refuses the row")
 def test_a_batch_sqlite_refuses_is_an_error_and_the_rest_is_still_checked(
     tiny_batches, firm, tmp_path
