@@ -20,10 +20,8 @@ Errors are reported in the order of the file's lines, as they always were.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
-import gc
 import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,6 +45,7 @@ from projects.models import (
 )
 from support.models import Ticket, TicketPause
 from surveys.models import SurveyInvitation, SurveyResponse
+from synapse.collector import collector_relaxed
 from synapse.exchange import rules
 from synapse.exchange import schemas as s
 from synapse.exchange.schemas import FILES, FileSchema, row_parser
@@ -70,9 +69,6 @@ BULK_MIN_BYTES = 8_000_000
 #: it refers to as well (employees, projects, contracts, tickets — every signed-in page
 #: reads the employee), for the whole import; kept, only the time entries are locked.
 BULK_FOREIGN_KEYS = False
-#: Container allocations between two young-generation collections during an import
-#: (Python's default is 700; see ``_collector_relaxed``).
-GC_YOUNG_THRESHOLD = 50_000
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 _ABSENT = object()
@@ -235,36 +231,13 @@ def exchange_import(
     """
     run = _ImportRun(directory=Path(directory), dry_run=dry_run, progress=progress)
     try:
-        with _collector_relaxed(), transaction.atomic():
+        with collector_relaxed(), transaction.atomic():
             run.execute()
             if run.report.errors or dry_run:
                 raise _Rollback
     except _Rollback:
         pass
     return run.report
-
-
-@contextlib.contextmanager
-def _collector_relaxed() -> Iterator[None]:
-    """Run the block with Python's cyclic garbage collector doing far less work.
-
-    A batch's rows (thousands of dicts, lists and tuples) live long enough to be
-    promoted to the oldest generation, so with the default thresholds a full collection
-    ran every few batches and walked every object of the process (Django, the caches):
-    over a third of the import's CPU time at a million rows. Inside the block the
-    objects that exist before it are frozen (never walked; ``gc.freeze``) and the young
-    generation is collected after ``GC_YOUNG_THRESHOLD`` allocations instead of 700, so
-    memory stays bounded (the rows hold no reference cycles: reference counting frees
-    them) while a collection is rare and cheap. Both are undone at the end.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 class _ImportRun:
