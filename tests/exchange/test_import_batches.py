@@ -182,6 +182,25 @@ def test_a_refused_batch_is_reported_before_the_errors_of_the_batch_read_after_i
     assert not TimeEntry.objects.exists()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite text may hold NUL")
+def test_after_a_refused_batch_the_held_batch_is_not_sent(tiny_batches, firm, tmp_path):
+    # Batch 2 (lines 4-5) is held when batch 1's refusal comes back: it is not copied,
+    # so its own bad row is not refused (and reported) as well.
+    rows = [
+        "E1,ann,2025-02-03,1,true,delivery,P1,,,a\x00b\n",
+        "E2,ann,2025-02-04,1,true,delivery,P1,,,\n",
+        "E3,ann,2025-02-05,1,true,delivery,P1,,,c\x00d\n",
+        "E4,ann,2025-02-06,1,true,delivery,P1,,,\n",
+        "E5,ann,2025-02-07,1,true,delivery,P1,,,\n",
+        "E6,ann,2025-02-08,1,true,delivery,P1,,,\n",
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, rows))
+    assert status == 1
+    assert len(err.splitlines()) == 1
+    assert err.startswith("time_entries.csv:2: -: the database refused the rows")
+    assert not TimeEntry.objects.exists()
+
+
 def test_a_day_over_24_hours_is_found_among_written_rows_of_the_same_batch(firm, tmp_path):
     # The written rows of a person-day are staged as one (the last line): their hours
     # still count, and the error is on the person-day's last line.
