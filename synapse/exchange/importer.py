@@ -262,6 +262,8 @@ class _ImportRun:
         self._invitation_slots: dict[tuple[str, str, str], str] | None = None
         self._answered: dict[str, str] | None = None
         self._coster: Any = None
+        # ticket id → contract id of the tickets time entries met lately (bounded).
+        self._ticket_contract: dict[int, int | None] = {}
         self._amounts: dict[int, Decimal] = {}
         self._written: dict[type[models.Model], int] = {}
         # What changed, for the derived data.
@@ -744,12 +746,22 @@ class _ImportRun:
         return self._coster
 
     def _ticket_contracts(self, refs: Iterable[str | None]) -> dict[int, int | None]:
-        """Return ``ticket id → contract id`` of the tickets ``refs`` (codes met in this batch)."""
+        """Return ``ticket id → contract id`` of the tickets ``refs`` (codes met in this batch).
+
+        One query for the tickets not met lately: a ticket's entries come close together
+        in a file, and tickets are not written while time entries are read. Bounded like
+        the reference caches (``REF_CACHE_MAX``).
+        """
         codes = self.refs(s.TICKET)
         tickets = {codes.get(ref) for ref in refs if ref is not None} - {None}
-        if not tickets:
-            return {}
-        return dict(Ticket.objects.filter(pk__in=tickets).values_list("pk", "contract_id"))
+        known = self._ticket_contract
+        missing = [pk for pk in tickets if pk not in known]
+        if len(known) + len(missing) > REF_CACHE_MAX:
+            known.clear()
+            missing = list(tickets)
+        if missing:
+            known.update(Ticket.objects.filter(pk__in=missing).values_list("pk", "contract_id"))
+        return known
 
     def _cost_entries(self, rows: list[dict[str, Any]]) -> None:
         """Set each new or changed time entry's cost, billable value and cost contract.
@@ -1302,8 +1314,12 @@ class _KeyLedger:
             text = _key_text(key)
             rows.append((text, line))
             first = hash(text)
-            for at in (first & mask, (first >> 32) & mask, hash((text,)) & mask):
-                bloom[at >> 3] |= 1 << (at & 7)
+            at = first & mask  # the three bits unrolled: a million keys pass here
+            bloom[at >> 3] |= 1 << (at & 7)
+            at = (first >> 32) & mask
+            bloom[at >> 3] |= 1 << (at & 7)
+            at = hash((text,)) & mask
+            bloom[at >> 3] |= 1 << (at & 7)
         _write_rows(self.table, ("k", "line"), rows)
         self.memory = {}
 
