@@ -8,10 +8,13 @@ little tables); the duplicate-key check looks the batch's keys up in a ledger wh
 older keys sit in a temporary table behind a fixed-size Bloom filter; the rows are
 upserted after one query for the batch's existing rows — new rows by ``COPY`` on
 PostgreSQL, sent from a second thread while the next batch is read (``_Writer``), by
-``executemany`` on SQLite. Time entries are costed as they are inserted
-(``timesheets.services.EntryCoster``), so each is written once, and each person-day's
-hours are staged in a temporary table for the 24-hour check, done in SQL once the file
-is read. Rows are written while the files are read, inside one transaction: the first
+``executemany`` on SQLite. New time entries (an empty table) go from the parsed values
+straight to ``COPY`` rows, and a batch's copy waits until the next batch's queries are
+done, so that it also runs while that batch is checked and built (``_hold``). Time
+entries are costed as they are inserted (``timesheets.services.EntryCoster``), so each
+is written once, and each person-day's hours are staged in a temporary table for the
+24-hour check, done in SQL once the file is read. The collector is relaxed for the
+import (``synapse.collector``). Rows are written while the files are read, inside one transaction: the first
 error switches writing off (every remaining row is still validated), and any error,
 or ``dry_run``, rolls the whole transaction back — so from the outside every row of
 every file is validated first and nothing is written unless all of them are valid.

@@ -312,3 +312,20 @@ def test_the_garbage_collector_is_relaxed_during_an_import_and_restored_after(
     assert seen == [(YOUNG_THRESHOLD, True)] * 2
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_tickets_contracts_through_a_small_cache_cost_each_entry_right(
+    tiny_batches, firm, tmp_path
+):
+    # T1 is under contract MS1, T2 under none; two tickets cached at most (tiny_batches).
+    rows = [
+        "E1,ann,2025-02-03,1,false,support,,,T1,\n",
+        "E2,ann,2025-02-04,1,false,support,,,T2,\n",
+        "E3,ann,2025-02-05,1,false,support,,,T1,\n",
+        "E4,ann,2025-02-06,1,false,support,P1,,T1,\n",  # a project's: no cost contract
+        "E5,ann,2025-02-07,1,false,support,,,T2,\n",
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, rows))
+    assert status == 0, err
+    stored = TimeEntry.objects.order_by("entry_id").values_list("entry_id", "cost_contract__code")
+    assert list(stored) == [("E1", "MS1"), ("E2", None), ("E3", "MS1"), ("E4", None), ("E5", None)]
