@@ -14,10 +14,11 @@ done, so that it also runs while that batch is checked and built (``_hold``). Ti
 entries are costed as they are inserted (``timesheets.services.EntryCoster``), so each
 is written once, and each person-day's hours are staged in a temporary table for the
 24-hour check, done in SQL once the file is read. The collector is relaxed for the
-import (``synapse.collector``). Rows are written while the files are read, inside one transaction: the first
-error switches writing off (every remaining row is still validated), and any error,
-or ``dry_run``, rolls the whole transaction back — so from the outside every row of
-every file is validated first and nothing is written unless all of them are valid.
+import (``synapse.collector``). Rows are written while the files are read, inside one
+transaction: the first error switches writing off (every remaining row is still
+validated), and any error, or ``dry_run``, rolls the whole transaction back — so from
+the outside every row of every file is validated first and nothing is written unless
+all of them are valid.
 Errors are reported in the order of the file's lines, as they always were.
 """
 
@@ -431,7 +432,7 @@ class _ImportRun:
         target = TARGETS.get(name)
         table_empty = not (target.model if target else Employee).objects.exists()
         provides = (target.provides if target else s.EMPLOYEE) or None
-        ledger = _KeyLedger(self.scratch)
+        ledger = _KeyLedger(self.scratch, copy=self._ledger_copy(name), settle=self.sync)
         if provides is not None:
             self._provided[provides] = ledger
         bulk = None
@@ -523,6 +524,13 @@ class _ImportRun:
         known = {table: self.known(table, found) for table, found in codes.items()}
         first_seen: dict[tuple, int] = {}
         days = self._days if name == "time_entries.csv" else None
+        new_entries = days is not None and job.table_empty
+        if new_entries:
+            # The batch's last queries; then the held batch goes in while this one is
+            # checked and built (nothing below queries the connection until the next
+            # batch's ``sync``; the ledger's keys go through the writer as well).
+            ticket_contracts = self._new_entries_lookups(parsed) if self.writing else {}
+            self._release()
         batch: list[tuple[int, dict[str, Any]]] = []
         for line, values, errors, key, problems in parsed:
             if problems is not None:
@@ -546,9 +554,10 @@ class _ImportRun:
                 continue
             batch.append((line, values))
         job.ledger.add(first_seen)
-        if days is not None and job.table_empty:
-            self._flush_new_entries(job, batch, days)
+        if new_entries:
+            self._flush_new_entries(job, batch, days, ticket_contracts)
             return
+        self.sync()  # keys the ledger sent may still be on their way in
         written = False
         if batch:
             flush = self._flush_employees if name == "employees.csv" else self._flush
@@ -657,24 +666,44 @@ class _ImportRun:
         self._written[target.model] = self._written.get(target.model, 0) + written
         return True
 
+    def _new_entries_lookups(self, parsed: list[tuple]) -> dict[int, int | None]:
+        """Make the queries a batch of new time entries needs; return tickets' contracts.
+
+        The costing rates (once) and the contracts of the tickets of the entries with
+        neither a project nor a contract, for all the batch's rows (the valid ones are
+        among them).
+        """
+        self._entry_coster()
+        return self._ticket_contracts(
+            values.get("ticket_ref")
+            for _, values, _, _, _ in parsed
+            if values.get("project_code") is None and values.get("contract_code") is None
+        )
+
+    def _ledger_copy(self, name: str) -> Callable[[str, Sequence[str], list], None]:
+        """Return how a ledger of ``name`` writes its keys: through the writer, in order."""
+
+        def copy(table: str, columns: Sequence[str], rows: list) -> None:
+            self.writer.copy(table, columns, rows, name=name, line=rows[0][1])
+
+        return copy
+
     def _flush_new_entries(
-        self, job: _FileJob, batch: list[tuple[int, dict]], days: _DayStage
+        self,
+        job: _FileJob,
+        batch: list[tuple[int, dict]],
+        days: _DayStage,
+        ticket_contracts: dict[int, int | None],
     ) -> None:
         """Copy one batch of time entries into a table that held none; held (``_hold``).
 
         Straight from the parsed values to database rows (``_new_entry_rows``); the
         batch's staged person-days go with them, marked written if the rows were sent.
+        No query: ``_new_entries_lookups`` made them.
         """
         rows: list[list[Any]] = []
         if self.writing and batch:
-            coster = self._entry_coster()
-            ticket_contracts = self._ticket_contracts(
-                values.get("ticket_ref")
-                for _, values in batch
-                if values.get("project_code") is None and values.get("contract_code") is None
-            )
-            self._release()  # this batch's queries are done: the previous batch goes in
-            rows = self._new_entry_rows(job, batch, coster, ticket_contracts)
+            rows = self._new_entry_rows(job, batch, self._coster, ticket_contracts)
             job.counts.created += len(rows)
             self._written[TimeEntry] = self._written.get(TimeEntry, 0) + len(rows)
         table, columns, _ = _insert_plan(TimeEntry)
@@ -1264,8 +1293,18 @@ class _KeyLedger:
     million keys — are looked up in the table, with one query per batch.
     """
 
-    def __init__(self, scratch: _Scratch) -> None:
+    def __init__(
+        self,
+        scratch: _Scratch,
+        *,
+        copy: Callable[[str, Sequence[str], list], None] | None = None,
+        settle: Callable[[], None] | None = None,
+    ) -> None:
+        """``copy`` writes keys to the table (default ``_write_rows``); ``settle`` frees
+        the connection for the statement that creates the table."""
         self.scratch = scratch
+        self.copy = copy or _write_rows
+        self.settle = settle
         self.memory: dict[tuple, int] = {}
         self.table: str | None = None
         self.bloom: bytearray | None = None
@@ -1308,6 +1347,8 @@ class _KeyLedger:
         if len(self.memory) < LEDGER_MEMORY:
             return
         if self.table is None:
+            if self.settle is not None:
+                self.settle()
             self.table = self.scratch.create("k text, line integer")
             self.bloom = bytearray(BLOOM_BITS >> 3)
         bloom = self.bloom
@@ -1323,7 +1364,7 @@ class _KeyLedger:
             bloom[at >> 3] |= 1 << (at & 7)
             at = hash((text,)) & mask
             bloom[at >> 3] |= 1 << (at & 7)
-        _write_rows(self.table, ("k", "line"), rows)
+        self.copy(self.table, ("k", "line"), rows)
         self.memory = {}
 
 
