@@ -8,13 +8,17 @@ little tables); the duplicate-key check looks the batch's keys up in a ledger wh
 older keys sit in a temporary table behind a fixed-size Bloom filter; the rows are
 upserted after one query for the batch's existing rows — new rows by ``COPY`` on
 PostgreSQL, sent from a second thread while the next batch is read (``_Writer``), by
-``executemany`` on SQLite. Time entries are costed as they are inserted
-(``timesheets.services.EntryCoster``), so each is written once, and each person-day's
-hours are staged in a temporary table for the 24-hour check, done in SQL once the file
-is read. Rows are written while the files are read, inside one transaction: the first
-error switches writing off (every remaining row is still validated), and any error,
-or ``dry_run``, rolls the whole transaction back — so from the outside every row of
-every file is validated first and nothing is written unless all of them are valid.
+``executemany`` on SQLite. New time entries (an empty table) go from the parsed values
+straight to ``COPY`` rows, and a batch's copy waits until the next batch's queries are
+done, so that it also runs while that batch is checked and built (``_hold``). Time
+entries are costed as they are inserted (``timesheets.services.EntryCoster``), so each
+is written once, and each person-day's hours are staged in a temporary table for the
+24-hour check, done in SQL once the file is read. The collector is relaxed for the
+import (``synapse.collector``). Rows are written while the files are read, inside one
+transaction: the first error switches writing off (every remaining row is still
+validated), and any error, or ``dry_run``, rolls the whole transaction back — so from
+the outside every row of every file is validated first and nothing is written unless
+all of them are valid.
 Errors are reported in the order of the file's lines, as they always were.
 """
 
@@ -45,6 +49,7 @@ from projects.models import (
 )
 from support.models import Ticket, TicketPause
 from surveys.models import SurveyInvitation, SurveyResponse
+from synapse.collector import collector_relaxed
 from synapse.exchange import rules
 from synapse.exchange import schemas as s
 from synapse.exchange.schemas import FILES, FileSchema, row_parser
@@ -230,7 +235,7 @@ def exchange_import(
     """
     run = _ImportRun(directory=Path(directory), dry_run=dry_run, progress=progress)
     try:
-        with transaction.atomic():
+        with collector_relaxed(), transaction.atomic():
             run.execute()
             if run.report.errors or dry_run:
                 raise _Rollback
@@ -261,6 +266,8 @@ class _ImportRun:
         self._invitation_slots: dict[tuple[str, str, str], str] | None = None
         self._answered: dict[str, str] | None = None
         self._coster: Any = None
+        # ticket id → contract id of the tickets time entries met lately (bounded).
+        self._ticket_contract: dict[int, int | None] = {}
         self._amounts: dict[int, Decimal] = {}
         self._written: dict[type[models.Model], int] = {}
         # What changed, for the derived data.
@@ -272,6 +279,9 @@ class _ImportRun:
         self.holidays_changed = False
         # Time entries: each row's person-day and hours, staged for the 24-hour check.
         self._days: _DayStage | None = None
+        # The last batch of new time entries, copied in once the next batch's lookups are
+        # done (``_hold``); None when there is none.
+        self._deferred: Callable[[], None] | None = None
 
     # Driving.
 
@@ -290,10 +300,16 @@ class _ImportRun:
         self.scratch.drop_all()
 
     def error(self, name: str, line: int, column: str, message: str) -> None:
-        """Record one error; from now on nothing more is written."""
+        """Record one error; from now on nothing more is written.
+
+        The rows still on their way in are written first: a refusal of theirs is an
+        error of earlier lines, reported before this one.
+        """
         if self._held is not None:
             self._held.append((name, line, column, message))
             return
+        if self._deferred is not None or self.writer.pending:
+            self.sync()
         self.report.errors.append(f"{name}:{line}: {column}: {message}")
         self.writing = False
 
@@ -416,7 +432,7 @@ class _ImportRun:
         target = TARGETS.get(name)
         table_empty = not (target.model if target else Employee).objects.exists()
         provides = (target.provides if target else s.EMPLOYEE) or None
-        ledger = _KeyLedger(self.scratch)
+        ledger = _KeyLedger(self.scratch, copy=self._ledger_copy(name), settle=self.sync)
         if provides is not None:
             self._provided[provides] = ledger
         bulk = None
@@ -503,11 +519,18 @@ class _ImportRun:
                     problems = rule(values)
             parsed.append((line, values, errors, key, problems))
         job.counts.rows += len(parsed)
-        self.sync()
+        self.sync(release=False)  # the previous batch's rows stay held: see ``_hold``
         earlier = job.ledger.first_lines(keys) if keys else {}
         known = {table: self.known(table, found) for table, found in codes.items()}
         first_seen: dict[tuple, int] = {}
         days = self._days if name == "time_entries.csv" else None
+        new_entries = days is not None and job.table_empty
+        if new_entries:
+            # The batch's last queries; then the held batch goes in while this one is
+            # checked and built (nothing below queries the connection until the next
+            # batch's ``sync``; the ledger's keys go through the writer as well).
+            ticket_contracts = self._new_entries_lookups(parsed) if self.writing else {}
+            self._release()
         batch: list[tuple[int, dict[str, Any]]] = []
         for line, values, errors, key, problems in parsed:
             if problems is not None:
@@ -531,6 +554,10 @@ class _ImportRun:
                 continue
             batch.append((line, values))
         job.ledger.add(first_seen)
+        if new_entries:
+            self._flush_new_entries(job, batch, days, ticket_contracts)
+            return
+        self.sync()  # keys the ledger sent may still be on their way in
         written = False
         if batch:
             flush = self._flush_employees if name == "employees.csv" else self._flush
@@ -538,10 +565,43 @@ class _ImportRun:
         if days is not None:
             days.flush(written=written, writer=self.writer)
 
-    def sync(self) -> None:
-        """Wait for the rows being copied in; a batch the database refused is an error."""
-        for name, line, message in self.writer.wait():
+    def sync(self, *, release: bool = True) -> None:
+        """Wait for the rows being copied in; a batch the database refused is an error.
+
+        With ``release`` the rows held back (``_hold``) are sent first and waited for
+        too; without, they stay held (the connection is free for the main thread's
+        queries all the same).
+        """
+        if release:
+            self._release()
+        refused = self.writer.wait()
+        if refused:
+            # Before the errors are recorded: held rows are not sent after a refusal (an
+            # error sends them first, which would report their refusal before this one).
+            self.writing = False
+        for name, line, message in refused:
             self.error(name, line, "-", f"the database refused the rows: {message}")
+
+    def _hold(self, write: Callable[[], None]) -> None:
+        """Keep ``write`` (a batch's copies) until the next batch's lookups are done.
+
+        The connection runs one statement at a time and each batch queries it (codes,
+        keys, tickets' contracts) before its rows can be built. Copying a batch in only
+        after the next batch's queries lets the copy run while that batch's rows are
+        checked and built and the following batch is read, instead of only while it is
+        read: the rows of two batches at most are held. On SQLite the rows go at once.
+        """
+        self._release()
+        if self.writer.background:
+            self._deferred = write
+        else:
+            write()
+
+    def _release(self) -> None:
+        """Send the held batch (``_hold``), or drop its rows if an error came since."""
+        write, self._deferred = self._deferred, None
+        if write is not None:
+            write()
 
     @staticmethod
     def _update_fields(header: list[str], target: _Target) -> list[str]:
@@ -606,6 +666,135 @@ class _ImportRun:
         self._written[target.model] = self._written.get(target.model, 0) + written
         return True
 
+    def _new_entries_lookups(self, parsed: list[tuple]) -> dict[int, int | None]:
+        """Make the queries a batch of new time entries needs; return tickets' contracts.
+
+        The costing rates (once) and the contracts of the tickets of the entries with
+        neither a project nor a contract, for all the batch's rows (the valid ones are
+        among them).
+        """
+        self._entry_coster()
+        return self._ticket_contracts(
+            values.get("ticket_ref")
+            for _, values, _, _, _ in parsed
+            if values.get("project_code") is None and values.get("contract_code") is None
+        )
+
+    def _ledger_copy(self, name: str) -> Callable[[str, Sequence[str], list], None]:
+        """Return how a ledger of ``name`` writes its keys: through the writer, in order."""
+
+        def copy(table: str, columns: Sequence[str], rows: list) -> None:
+            self.writer.copy(table, columns, rows, name=name, line=rows[0][1])
+
+        return copy
+
+    def _flush_new_entries(
+        self,
+        job: _FileJob,
+        batch: list[tuple[int, dict]],
+        days: _DayStage,
+        ticket_contracts: dict[int, int | None],
+    ) -> None:
+        """Copy one batch of time entries into a table that held none; held (``_hold``).
+
+        Straight from the parsed values to database rows (``_new_entry_rows``); the
+        batch's staged person-days go with them, marked written if the rows were sent.
+        No query: ``_new_entries_lookups`` made them.
+        """
+        rows: list[list[Any]] = []
+        if self.writing and batch:
+            rows = self._new_entry_rows(job, batch, self._coster, ticket_contracts)
+            job.counts.created += len(rows)
+            self._written[TimeEntry] = self._written.get(TimeEntry, 0) + len(rows)
+        table, columns, _ = _insert_plan(TimeEntry)
+        name, line = job.schema.name, batch[0][0] if batch else 0
+        staged, days.pending = days.pending, []
+
+        def write() -> None:
+            written = bool(rows) and self.writing
+            if written:
+                self.writer.copy(table, columns, rows, name=name, line=line)
+            days.flush(written=written, writer=self.writer, pending=staged)
+
+        self._hold(write)
+
+    def _new_entry_rows(
+        self,
+        job: _FileJob,
+        batch: list[tuple[int, dict]],
+        coster: Any,
+        ticket_contracts: dict[int, int | None],
+    ) -> list[list[Any]]:
+        """Return new time entries as database rows in ``_insert_plan`` order, costed.
+
+        What ``_attrs``, ``_cost_entries`` and ``_insert_rows`` make of them, without a
+        dict per row: codes become ids, hours integer hundredths, dates as the database
+        takes them; cost and bill_value are ``EntryCoster.costs`` (cents, which is what
+        a MoneyField stores) and cost_contract_id ``EntryCoster.cost_contract``. The
+        columns absent from the file get their field's default.
+        """
+        _, _, plan = _insert_plan(TimeEntry)
+        at = {attname: index for index, (attname, *_) in enumerate(plan)}
+        template = [default for _, _, _, default, _ in plan]
+        refs = self._refs
+        setters = [
+            (at[attr], column, refs[table] if table else None, plan[at[attr]][1])
+            for column, attr, table in job.attrs
+        ]
+        hours_at, employee_at, billable_at = at["hours"], at["employee_id"], at["billable"]
+        project_at, contract_at, ticket_at = at["project_id"], at["contract_id"], at["ticket_id"]
+        cost_at, bill_at, cost_contract_at = at["cost"], at["bill_value"], at["cost_contract_id"]
+        costs, cost_contract = coster.costs, coster.cost_contract
+        rows = []
+        for _, values in batch:
+            row = template.copy()
+            for index, column, codes, convert in setters:
+                value = values[column]
+                if value is not None:
+                    if codes is not None:
+                        value = codes.get(value)
+                    elif convert is not None:
+                        value = convert(value)
+                row[index] = value
+            row[cost_at], row[bill_at] = costs(
+                employee_id=row[employee_at],
+                day=values["date"],
+                hours=row[hours_at],
+                billable=row[billable_at],
+            )
+            row[cost_contract_at] = cost_contract(
+                project_id=row[project_at],
+                contract_id=row[contract_at],
+                ticket_contract_id=ticket_contracts.get(row[ticket_at]),
+            )
+            rows.append(row)
+        return rows
+
+    def _entry_coster(self) -> Any:
+        from timesheets.services import EntryCoster
+
+        if self._coster is None:
+            self._coster = EntryCoster()
+        return self._coster
+
+    def _ticket_contracts(self, refs: Iterable[str | None]) -> dict[int, int | None]:
+        """Return ``ticket id → contract id`` of the tickets ``refs`` (codes met in this batch).
+
+        One query for the tickets not met lately: a ticket's entries come close together
+        in a file, and tickets are not written while time entries are read. Bounded like
+        the reference caches (``REF_CACHE_MAX``).
+        """
+        codes = self.refs(s.TICKET)
+        tickets = {codes.get(ref) for ref in refs if ref is not None} - {None}
+        known = self._ticket_contract
+        missing = [pk for pk in tickets if pk not in known]
+        if len(known) + len(missing) > REF_CACHE_MAX:
+            known.clear()
+            missing = list(tickets)
+        if missing:
+            known.update(Ticket.objects.filter(pk__in=missing).values_list("pk", "contract_id"))
+        return known
+
     def _cost_entries(self, rows: list[dict[str, Any]]) -> None:
         """Set each new or changed time entry's cost, billable value and cost contract.
 
@@ -613,11 +802,7 @@ class _ImportRun:
         is its Python twin), computed before the rows are written so that each row is
         written once instead of being inserted and then updated.
         """
-        from timesheets.services import EntryCoster
-
-        if self._coster is None:
-            self._coster = EntryCoster()
-        coster = self._coster
+        coster = self._entry_coster()
         tickets = {
             attrs["ticket_id"]
             for attrs in rows
@@ -1108,8 +1293,18 @@ class _KeyLedger:
     million keys — are looked up in the table, with one query per batch.
     """
 
-    def __init__(self, scratch: _Scratch) -> None:
+    def __init__(
+        self,
+        scratch: _Scratch,
+        *,
+        copy: Callable[[str, Sequence[str], list], None] | None = None,
+        settle: Callable[[], None] | None = None,
+    ) -> None:
+        """``copy`` writes keys to the table (default ``_write_rows``); ``settle`` frees
+        the connection for the statement that creates the table."""
         self.scratch = scratch
+        self.copy = copy or _write_rows
+        self.settle = settle
         self.memory: dict[tuple, int] = {}
         self.table: str | None = None
         self.bloom: bytearray | None = None
@@ -1152,6 +1347,8 @@ class _KeyLedger:
         if len(self.memory) < LEDGER_MEMORY:
             return
         if self.table is None:
+            if self.settle is not None:
+                self.settle()
             self.table = self.scratch.create("k text, line integer")
             self.bloom = bytearray(BLOOM_BITS >> 3)
         bloom = self.bloom
@@ -1161,9 +1358,13 @@ class _KeyLedger:
             text = _key_text(key)
             rows.append((text, line))
             first = hash(text)
-            for at in (first & mask, (first >> 32) & mask, hash((text,)) & mask):
-                bloom[at >> 3] |= 1 << (at & 7)
-        _write_rows(self.table, ("k", "line"), rows)
+            at = first & mask  # the three bits unrolled: a million keys pass here
+            bloom[at >> 3] |= 1 << (at & 7)
+            at = (first >> 32) & mask
+            bloom[at >> 3] |= 1 << (at & 7)
+            at = hash((text,)) & mask
+            bloom[at >> 3] |= 1 << (at & 7)
+        self.copy(self.table, ("k", "line"), rows)
         self.memory = {}
 
 
@@ -1199,34 +1400,42 @@ class _DayStage:
         if self.last_day is None or day > self.last_day:
             self.last_day = day
 
-    def flush(self, *, written: bool, writer: _Writer) -> None:
-        """Write the batch's rows; the valid ones were written to the database if ``written``."""
-        if not self.pending:
+    def flush(self, *, written: bool, writer: _Writer, pending: list | None = None) -> None:
+        """Write a batch's staged rows; the valid ones were written to the database if ``written``.
+
+        ``pending``: the batch's rows taken from ``pending`` earlier (default: those staged
+        since the last flush). ``over`` reads a written row only for its person-day and
+        line, so the written rows of a person-day in the batch are staged as one row with
+        the last of their lines (a quarter of the rows of the large benchmark file).
+        """
+        if pending is None:
+            pending, self.pending = self.pending, []
+        if not pending:
             return
-        adapt = connection.ops.adapt_datefield_value
+        last: dict[tuple[str, dt.date], int] = {}
+        rows: list[tuple] = []
+        for line, entry_id, username, day, hours, valid in pending:
+            if valid and written:
+                last[username, day] = line  # staged in line order: the last one stays
+            else:
+                rows.append((line, entry_id, username, day, hours, False))
+        rows.extend((line, None, username, day, 0, True) for (username, day), line in last.items())
         if connection.vendor == "postgresql":
             # PostgreSQL text cannot hold NUL (such codes exist nowhere anyway); psycopg
             # adapts the dates itself.
             rows = [
-                (
-                    line,
-                    entry_id.replace("\x00", "\ufffd")
-                    if entry_id and "\x00" in entry_id
-                    else entry_id,
-                    username.replace("\x00", "\ufffd") if "\x00" in username else username,
-                    day,
-                    hours,
-                    valid and written,
-                )
-                for line, entry_id, username, day, hours, valid in self.pending
+                (line, _no_nul(entry_id), _no_nul(username), day, hours, stored)
+                if (entry_id and "\x00" in entry_id) or "\x00" in username
+                else (line, entry_id, username, day, hours, stored)
+                for line, entry_id, username, day, hours, stored in rows
             ]
         else:
+            adapt = connection.ops.adapt_datefield_value
             rows = [
-                (line, entry_id, username, adapt(day), hours, valid and written)
-                for line, entry_id, username, day, hours, valid in self.pending
+                (line, entry_id, username, adapt(day), hours, stored)
+                for line, entry_id, username, day, hours, stored in rows
             ]
-        writer.copy(self.table, self.COLUMNS, rows, name="time_entries.csv", line=rows[0][0])
-        self.pending = []
+        writer.copy(self.table, self.COLUMNS, rows, name="time_entries.csv", line=pending[0][0])
 
     def over(self, limit: Decimal) -> list[tuple[int, str, dt.date, Decimal]]:
         """Return ``(last line, username, day, total)`` of the person-days over ``limit`` hours.
@@ -1280,6 +1489,11 @@ class _DayStage:
             (line, username, _as_date(day), Decimal(int(total)).scaleb(-2))
             for line, username, day, total in found
         ]
+
+
+def _no_nul(text: str | None) -> str | None:
+    """Return ``text`` with NUL characters replaced (PostgreSQL text cannot hold them)."""
+    return text.replace("\x00", "\ufffd") if text else text
 
 
 def _hundredths(value: Decimal) -> int:

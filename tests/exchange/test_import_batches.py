@@ -8,12 +8,14 @@ couple of rows makes a small folder cross every boundary.
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from synapse.collector import YOUNG_THRESHOLD
 from synapse.exchange import importer
 from tests.exchange.conftest import run_command, write_folder
 from timesheets.models import TimeEntry
@@ -156,6 +158,67 @@ def test_a_batch_the_database_refuses_is_an_error_and_nothing_is_written(firm, t
     assert not TimeEntry.objects.exists()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite text may hold NUL")
+def test_a_refused_batch_is_reported_before_the_errors_of_the_batch_read_after_it(
+    tiny_batches, firm, tmp_path
+):
+    # Batch 1 (lines 2-3) is held while batch 2 (lines 4-5) is checked: its refusal
+    # still comes first, and no later batch is written.
+    rows = [
+        "E1,ann,2025-02-03,1,true,delivery,P1,,,a\x00b\n",
+        "E2,ann,2025-02-04,1,true,delivery,P1,,,\n",
+        "E3,ann,2025-02-05,1,maybe,delivery,P1,,,\n",
+        "E4,ann,2025-02-06,1,true,delivery,P1,,,\n",
+        "E5,ann,2025-02-07,1,true,delivery,P1,,,\n",
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, rows))
+    assert status == 1
+    lines = err.splitlines()
+    assert lines[0].startswith("time_entries.csv:2: -: the database refused the rows")
+    assert lines[1] == (
+        "time_entries.csv:4: billable: “maybe” is not a boolean (true/false, 1/0, yes/no)"
+    )
+    assert len(lines) == 2
+    assert not TimeEntry.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite text may hold NUL")
+def test_after_a_refused_batch_the_held_batch_is_not_sent(tiny_batches, firm, tmp_path):
+    # Batch 2 (lines 4-5) is held when batch 1's refusal comes back: it is not copied,
+    # so its own bad row is not refused (and reported) as well.
+    rows = [
+        "E1,ann,2025-02-03,1,true,delivery,P1,,,a\x00b\n",
+        "E2,ann,2025-02-04,1,true,delivery,P1,,,\n",
+        "E3,ann,2025-02-05,1,true,delivery,P1,,,c\x00d\n",
+        "E4,ann,2025-02-06,1,true,delivery,P1,,,\n",
+        "E5,ann,2025-02-07,1,true,delivery,P1,,,\n",
+        "E6,ann,2025-02-08,1,true,delivery,P1,,,\n",
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, rows))
+    assert status == 1
+    assert len(err.splitlines()) == 1
+    assert err.startswith("time_entries.csv:2: -: the database refused the rows")
+    assert not TimeEntry.objects.exists()
+
+
+def test_a_day_over_24_hours_is_found_among_written_rows_of_the_same_batch(firm, tmp_path):
+    # The written rows of a person-day are staged as one (the last line): their hours
+    # still count, and the error is on the person-day's last line.
+    rows = [
+        "E1,ann,2025-02-03,10,true,delivery,P1,,,\n",
+        "E2,bob,2025-02-03,10,true,delivery,P1,,,\n",
+        "E3,ann,2025-02-03,10,true,delivery,P1,,,\n",
+        "E4,ann,2025-02-03,4.5,true,delivery,P1,,,\n",
+        "E5,ann,2025-02-04,10,true,delivery,P1,,,\n",
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, rows))
+    assert status == 1
+    assert err.splitlines()[0] == (
+        "time_entries.csv:5: hours: ann would log 24.50 hours on 2025-02-03 (more than 24)"
+    )
+    assert not TimeEntry.objects.exists()
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite trigger refuses the row")
 def test_a_batch_sqlite_refuses_is_an_error_and_the_rest_is_still_checked(
     tiny_batches, firm, tmp_path
@@ -229,3 +292,40 @@ def test_an_updated_entry_is_costed_again_and_an_unchanged_one_kept(firm, tmp_pa
         Decimal("450.00"),
         None,
     )
+
+
+def test_the_garbage_collector_is_relaxed_during_an_import_and_restored_after(
+    firm, tmp_path, monkeypatch
+):
+    seen = []
+    check = importer._ImportRun._check_time_entries
+
+    def spy(self, values, errors, line):
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+        check(self, values, errors, line)
+
+    monkeypatch.setattr(importer._ImportRun, "_check_time_entries", spy)
+    before = gc.get_threshold()
+    rows = ["E1,ann,2025-02-03,1,true,delivery,P1,,,\n", "E2,ann,2025-02-04,1,bad,delivery,,,,\n"]
+    status, _, _ = run_command("import_data", entries(tmp_path, rows))
+    assert status == 1  # an error: the thresholds come back all the same
+    assert seen == [(YOUNG_THRESHOLD, True)] * 2
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_tickets_contracts_through_a_small_cache_cost_each_entry_right(
+    tiny_batches, firm, tmp_path
+):
+    # T1 is under contract MS1, T2 under none; two tickets cached at most (tiny_batches).
+    rows = [
+        "E1,ann,2025-02-03,1,false,support,,,T1,\n",
+        "E2,ann,2025-02-04,1,false,support,,,T2,\n",
+        "E3,ann,2025-02-05,1,false,support,,,T1,\n",
+        "E4,ann,2025-02-06,1,false,support,P1,,T1,\n",  # a project's: no cost contract
+        "E5,ann,2025-02-07,1,false,support,,,T2,\n",
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, rows))
+    assert status == 0, err
+    stored = TimeEntry.objects.order_by("entry_id").values_list("entry_id", "cost_contract__code")
+    assert list(stored) == [("E1", "MS1"), ("E2", None), ("E3", "MS1"), ("E4", None), ("E5", None)]
