@@ -15,35 +15,17 @@ from django.db import connection, transaction
 from synapse.kpis import snapshots
 from synapse.kpis.models import KpiRun, KpiSnapshot
 from synapse.kpis.periods import Period
-from synapse.kpis.snapshots import run_connections, snapshots_backfill
+from synapse.kpis.snapshots import SNAPSHOT_COLUMNS, run_connections, snapshots_backfill
 
 APRIL_1 = dt.datetime(2025, 4, 1, 2, 0, tzinfo=dt.UTC)
 FEB = Period.month(2025, 2)
-ROW = (
-    "key",
-    "grain",
-    "period_start",
-    "period_end",
-    "scope_kind",
-    "scope_key",
-    "value",
-    "numerator",
-    "denominator",
-    "sample_size",
-    "status",
-    "band_low",
-    "band_high",
-    "reason",
-    "definition_version",
-    "computed_at",
-)
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="several connections: PostgreSQL only"
 )
 
 
 def stored_rows() -> list[tuple]:
-    return sorted(KpiSnapshot.objects.values_list(*ROW))
+    return sorted(KpiSnapshot.objects.values_list(*SNAPSHOT_COLUMNS))
 
 
 def backfill_on(monkeypatch, connections: int) -> tuple[snapshots.RunOutcome, set[str]]:
