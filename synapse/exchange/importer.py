@@ -674,8 +674,9 @@ class _ImportRun:
         among them).
         """
         self._entry_coster()
+        codes = self.refs(s.TICKET)
         return self._ticket_contracts(
-            values.get("ticket_ref")
+            codes.get(values.get("ticket_ref"))
             for _, values, _, _, _ in parsed
             if values.get("project_code") is None and values.get("contract_code") is None
         )
@@ -777,15 +778,14 @@ class _ImportRun:
             self._coster = EntryCoster()
         return self._coster
 
-    def _ticket_contracts(self, refs: Iterable[str | None]) -> dict[int, int | None]:
-        """Return ``ticket id → contract id`` of the tickets ``refs`` (codes met in this batch).
+    def _ticket_contracts(self, ids: Iterable[int | None]) -> dict[int, int | None]:
+        """Return ``ticket id → contract id`` of the tickets ``ids`` (None: no ticket).
 
         One query for the tickets not met lately: a ticket's entries come close together
         in a file, and tickets are not written while time entries are read. Bounded like
         the reference caches (``REF_CACHE_MAX``).
         """
-        codes = self.refs(s.TICKET)
-        tickets = {codes.get(ref) for ref in refs if ref is not None} - {None}
+        tickets = set(ids) - {None}
         known = self._ticket_contract
         missing = [pk for pk in tickets if pk not in known]
         if len(known) + len(missing) > REF_CACHE_MAX:
@@ -803,17 +803,10 @@ class _ImportRun:
         written once instead of being inserted and then updated.
         """
         coster = self._entry_coster()
-        tickets = {
-            attrs["ticket_id"]
+        ticket_contracts = self._ticket_contracts(
+            attrs.get("ticket_id")
             for attrs in rows
-            if attrs.get("ticket_id") is not None
-            and attrs.get("project_id") is None
-            and attrs.get("contract_id") is None
-        }
-        ticket_contracts = (
-            dict(Ticket.objects.filter(pk__in=tickets).values_list("pk", "contract_id"))
-            if tickets
-            else {}
+            if attrs.get("project_id") is None and attrs.get("contract_id") is None
         )
         amounts = self._amounts
         if len(amounts) > 50_000:
