@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from synapse.kpis.periods import Period
 from synapse.kpis.registry import kpis_all, kpis_for_scope_kind
@@ -41,10 +42,21 @@ def cards(page) -> list[str]:
 
 
 def chart_drawn(page, source: str) -> bool:
-    return page.evaluate(
-        "s => !!Chart.getChart(document.querySelector(`canvas[data-chart-source='${s}']`))",
-        source,
-    )
+    """Whether the sparkline of ``source`` is drawn, waiting up to 5 s for it.
+
+    htmx draws charts on its ``load`` event, which fires after the settle delay that
+    follows a swap: the new cards are in the page a moment before their charts are.
+    """
+    try:
+        page.wait_for_function(
+            "s => !!(window.Chart"
+            " && Chart.getChart(document.querySelector(`canvas[data-chart-source='${s}']`)))",
+            arg=source,
+            timeout=5000,
+        )
+    except PlaywrightTimeout:
+        return False
+    return True
 
 
 def test_executive_switches_period_and_scope_then_drills_down(
