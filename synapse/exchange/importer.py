@@ -282,6 +282,8 @@ class _ImportRun:
         # The last batch of new time entries, copied in once the next batch's lookups are
         # done (``_hold``); None when there is none.
         self._deferred: Callable[[], None] | None = None
+        # The foreign keys of new time entries, checked per referenced row (or None).
+        self._entry_references: _ReferenceLocks | None = None
 
     # Driving.
 
@@ -402,6 +404,9 @@ class _ImportRun:
             missing = list(codes)
         found = set(codes) - set(missing)
         for chunk in _chunks(_storable(missing), BATCH_SIZE):
+            if table == s.TICKET:
+                self._tickets_lookup(chunk, cache, found)
+                continue
             for code, pk in _REF_LOOKUPS[table](chunk):
                 cache[code] = pk
                 found.add(code)
@@ -410,6 +415,19 @@ class _ImportRun:
         if unwritten and ledger is not None:
             found.update(key[0] for key in ledger.first_lines([(code,) for code in unwritten]))
         return found
+
+    def _tickets_lookup(self, refs: Sequence[str], cache: dict[str, int], found: set[str]) -> None:
+        """Look tickets up by ``refs`` into ``cache`` and ``found`` (``known``), and note
+        their contracts for the time entries that take them (``_ticket_contracts``): one
+        query for both."""
+        contracts = self._ticket_contract
+        if len(contracts) + len(refs) > REF_CACHE_MAX:
+            contracts.clear()
+        rows = Ticket.objects.filter(ref__in=refs).values_list("ref", "pk", "contract_id")
+        for code, pk, contract in rows:
+            cache[code] = pk
+            found.add(code)
+            contracts[pk] = contract
 
     def employment(self) -> dict[str, tuple[dt.date, dt.date | None]]:
         if self._employment is None:
@@ -438,6 +456,8 @@ class _ImportRun:
         bulk = None
         if name == "time_entries.csv":
             self._days = _DayStage(self.scratch)
+            if table_empty and self.writing:  # the connection is free: ``sync`` above
+                self._entry_references = _ReferenceLocks.of(TimeEntry, _insert_plan(TimeEntry)[1])
             if table_empty and self.writing and path.stat().st_size >= BULK_MIN_BYTES:
                 try:
                     with transaction.atomic():
@@ -710,11 +730,12 @@ class _ImportRun:
         table, columns, _ = _insert_plan(TimeEntry)
         name, line = job.schema.name, batch[0][0] if batch else 0
         staged, days.pending = days.pending, []
+        references = self._entry_references
 
         def write() -> None:
             written = bool(rows) and self.writing
             if written:
-                self.writer.copy(table, columns, rows, name=name, line=line)
+                self.writer.copy(table, columns, rows, name=name, line=line, references=references)
             days.flush(written=written, writer=self.writer, pending=staged)
 
         self._hold(write)
@@ -1215,9 +1236,20 @@ class _Writer:
         self.refused: list[tuple[str, int, str]] = []
 
     def copy(
-        self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], *, name: str, line: int
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: list[Sequence[Any]],
+        *,
+        name: str,
+        line: int,
+        references: _ReferenceLocks | None = None,
     ) -> None:
-        """Insert ``rows`` (database values) into ``table``; ``name:line`` blames a refusal."""
+        """Insert ``rows`` (database values) into ``table``; ``name:line`` blames a refusal.
+
+        ``references``: the foreign keys to check by locking the rows they refer to
+        rather than row by row (``_copy_in_savepoint``).
+        """
         if not self.background:
             # At once, in a savepoint: a refused batch is undone and reported by ``wait``
             # like a refused copy, so the import goes on validating the rest of the file.
@@ -1231,7 +1263,7 @@ class _Writer:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exchange-copy")
         connection.ensure_connection()
         raw = connection.connection
-        future = self.pool.submit(_copy_in_savepoint, raw, table, columns, rows)
+        future = self.pool.submit(_copy_in_savepoint, raw, table, columns, rows, references)
         self.pending.append((future, name, line))
 
     def wait(self) -> list[tuple[str, int, str]]:
@@ -1255,24 +1287,127 @@ class _Writer:
 
 
 def _copy_in_savepoint(
-    raw: Any, table: str, columns: Sequence[str], rows: list[Sequence[Any]]
+    raw: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: list[Sequence[Any]],
+    references: _ReferenceLocks | None = None,
 ) -> str | None:
-    """COPY ``rows`` into ``table`` on the psycopg connection ``raw``; None, or why refused."""
+    """COPY ``rows`` into ``table`` on the psycopg connection ``raw``; None, or why refused.
+
+    ``references``: when every row these foreign keys point to is there, locked ``FOR
+    KEY SHARE`` (``_ReferenceLocks.lock``), the COPY runs with the row-by-row
+    foreign-key triggers off (``session_replication_role = replica``, for the COPY
+    only). That is the triggers' own check, made once per referenced row instead of
+    once per copied row and key: the referenced rows exist, and the lock (the one the
+    triggers take) keeps them from being deleted or re-keyed until the import commits.
+    A batch pointing at a missing row is copied the ordinary way, so the database
+    refuses it with its own message.
+    """
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with raw.cursor() as cursor:
         cursor.execute("SAVEPOINT exchange_copy")
         try:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            trusted = references is not None and references.lock(cursor, rows)
+            if trusted:
+                # Undone by ROLLBACK TO SAVEPOINT should the COPY fail.
+                cursor.execute("SET session_replication_role = replica")
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 _copy_rows(copy, rows)
+            if trusted:
+                cursor.execute("SET session_replication_role = DEFAULT")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         except Exception as exc:  # noqa: BLE001 - reported as the batch's error
+            if references is not None:
+                references.forget()
             cursor.execute("ROLLBACK TO SAVEPOINT exchange_copy")
             cursor.execute("RELEASE SAVEPOINT exchange_copy")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             return str(exc)
         cursor.execute("RELEASE SAVEPOINT exchange_copy")
     return None
+
+
+class _ReferenceLocks:
+    """The foreign keys of copied rows, checked once per referenced row (PostgreSQL).
+
+    ``lock`` locks ``FOR KEY SHARE`` the rows a batch refers to, one statement per
+    foreign key, and says whether all of them exist: the check and the lock the
+    foreign-key triggers make, but once per referenced row instead of once per copied
+    row and key (``_copy_in_savepoint`` then copies with the triggers off). The keys
+    locked by earlier batches are remembered (up to ``MEMORY`` per foreign key, then
+    forgotten and locked again): locking a row again from another savepoint is not free.
+    """
+
+    MEMORY = 100_000
+
+    def __init__(self, references: list[tuple[int, str, str]]) -> None:
+        #: (position in a row, referenced table, its key column), names quoted.
+        self.references = references
+        self.locked: list[set[Any]] = [set() for _ in references]
+
+    @classmethod
+    def of(cls, model: type[models.Model], columns: Sequence[str]) -> _ReferenceLocks | None:
+        """Return the locks of the foreign keys among ``columns`` of ``model``'s table, or
+        None: not PostgreSQL, no foreign key, or this connection may not turn the
+        triggers off (``session_replication_role``: a superuser, or a role granted ``SET``
+        on it, PostgreSQL 15+) — then the triggers check every row as usual."""
+        if connection.vendor != "postgresql":
+            return None
+        quote = connection.ops.quote_name
+        by_column = {f.column: f for f in model._meta.concrete_fields}
+        references = []
+        for position, column in enumerate(columns):
+            f = by_column[column]
+            if f.many_to_one and f.db_constraint:
+                target = f.target_field
+                table = quote(target.model._meta.db_table)
+                references.append((position, table, quote(target.column)))
+        if not references or not _may_skip_triggers():
+            return None
+        return cls(references)
+
+    def lock(self, cursor: Any, rows: Sequence[Sequence[Any]]) -> bool:
+        """Lock the rows ``rows`` refer to; whether every one of them exists."""
+        for (position, table, column), locked in zip(self.references, self.locked, strict=True):
+            wanted = {row[position] for row in rows} - locked
+            wanted.discard(None)
+            if not wanted:
+                continue
+            # Names come from the model's _meta; the values travel as a parameter.
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} = ANY(%s)"  # noqa: S608
+                " FOR KEY SHARE) AS locked",
+                [list(wanted)],
+            )
+            if cursor.fetchone()[0] != len(wanted):
+                return False
+            if len(locked) + len(wanted) > self.MEMORY:
+                locked.clear()
+            locked.update(wanted)
+        return True
+
+    def forget(self) -> None:
+        """Forget the keys locked (a savepoint rolled back released some of them)."""
+        for locked in self.locked:
+            locked.clear()
+
+
+class _Probe(Exception):
+    """Rolls back the savepoint of ``_may_skip_triggers``."""
+
+
+def _may_skip_triggers() -> bool:
+    """Whether this connection may set ``session_replication_role`` (tried and undone)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            raise _Probe
+    except _Probe:
+        return True
+    except DatabaseError:
+        return False
 
 
 class _KeyLedger:
