@@ -72,7 +72,7 @@ def test_the_locks_cover_every_foreign_key_of_a_time_entry(firm):
 
 
 @pytest.mark.django_db
-def test_a_role_that_may_not_turn_triggers_off_copies_the_ordinary_way(firm):
+def test_a_role_that_may_not_turn_triggers_off_keeps_them_for_every_row(firm):
     with connection.cursor() as cursor:
         # Rolled back with the test's transaction, like the role itself.
         cursor.execute("CREATE ROLE synapse_plain_importer NOSUPERUSER")
