@@ -191,6 +191,8 @@ TARGETS: dict[str, _Target] = {
     ),
 }
 
+#: ``code → id`` lookups per referenced table (``known``); tickets have their own,
+#: which also notes their contracts (``_ImportRun._tickets_lookup``).
 _REF_LOOKUPS: dict[str, Callable[[list[str]], Iterable[tuple[str, int]]]] = {
     s.CLIENT: lambda codes: Client.objects.filter(code__in=codes).values_list("code", "pk"),
     s.EMPLOYEE: lambda codes: Employee.objects.filter(user__username__in=codes).values_list(
@@ -198,7 +200,6 @@ _REF_LOOKUPS: dict[str, Callable[[list[str]], Iterable[tuple[str, int]]]] = {
     ),
     s.PROJECT: lambda codes: Project.objects.filter(code__in=codes).values_list("code", "pk"),
     s.CONTRACT: lambda codes: Contract.objects.filter(code__in=codes).values_list("code", "pk"),
-    s.TICKET: lambda codes: Ticket.objects.filter(ref__in=codes).values_list("ref", "pk"),
     s.INVITATION: lambda codes: SurveyInvitation.objects.filter(
         invitation_id__in=codes
     ).values_list("invitation_id", "pk"),
@@ -1394,20 +1395,16 @@ class _ReferenceLocks:
             locked.clear()
 
 
-class _Probe(Exception):
-    """Rolls back the savepoint of ``_may_skip_triggers``."""
-
-
 def _may_skip_triggers() -> bool:
-    """Whether this connection may set ``session_replication_role`` (tried and undone)."""
+    """Whether this connection may set ``session_replication_role`` (tried in a
+    savepoint that is rolled back, so the setting never outlives the probe)."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = replica")
-            raise _Probe
-    except _Probe:
-        return True
+            transaction.set_rollback(True)
     except DatabaseError:
         return False
+    return True
 
 
 class _KeyLedger:
