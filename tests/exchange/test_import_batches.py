@@ -258,6 +258,34 @@ def test_a_byte_that_is_not_utf8_is_reported_after_the_rows_before_it(tiny_batch
     ]
 
 
+@pytest.mark.parametrize("block", [7, 64, 1 << 20])
+def test_blocks_of_any_size_read_every_line_and_find_the_byte_at_fault(
+    monkeypatch, tiny_batches, firm, tmp_path, block
+):
+    """The file is read a block at a time; lines longer than a block, lines cut by a
+    block's end and a bad byte in a later block read as they would line by line."""
+    monkeypatch.setattr(importer, "READ_BLOCK", block)
+    good = [
+        f"E{n},ann,2025-02-{n + 2:02d},1,true,delivery,P1,,,a note {n}\r\n" for n in range(1, 6)
+    ]
+    status, _, err = run_command("import_data", entries(tmp_path, good, name="good"))
+    assert status == 0, err
+    assert sorted(TimeEntry.objects.values_list("note", flat=True)) == [
+        f"a note {n}" for n in range(1, 6)
+    ]
+    TimeEntry.objects.all().delete()
+    text = (
+        HEADER + "".join(good[:4])
+    ).encode() + b"E9,ann,2025-02-20,1,true,delivery,P1,,,caf\xe9\n"
+    folder = write_folder(tmp_path / "bad", {"time_entries.csv": text})
+    status, _, err = run_command("import_data", str(folder))
+    assert status == 1
+    assert err.splitlines() == [
+        "time_entries.csv:6: -: the file is not UTF-8 text (invalid continuation byte)"
+    ]
+    assert not TimeEntry.objects.exists()
+
+
 def test_a_new_row_gets_the_defaults_of_the_columns_absent_from_the_file(folder):
     from projects.models import Project
 
