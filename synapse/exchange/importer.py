@@ -459,12 +459,18 @@ class _ImportRun:
     def _tickets_lookup(self, refs: Sequence[str], cache: dict[str, int], found: set[str]) -> None:
         """Look tickets up by ``refs`` into ``cache`` and ``found`` (``known``), and note
         their contracts for the time entries that take them (``_ticket_contracts``): one
-        query for both."""
+        query for both, the refs as one array parameter on PostgreSQL (``_select_in``:
+        thousands of them a batch, which ``ref__in`` would spell out one by one)."""
         contracts = self._ticket_contract
         if len(contracts) + len(refs) > REF_CACHE_MAX:
             contracts.clear()
-        rows = Ticket.objects.filter(ref__in=refs).values_list("ref", "pk", "contract_id")
-        for code, pk, contract in rows:
+        quote, meta = connection.ops.quote_name, Ticket._meta
+        columns = ", ".join(
+            quote(meta.get_field(name).column) for name in ("ref", "id", "contract")
+        )
+        ref = quote(meta.get_field("ref").column)
+        sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {ref}"  # noqa: S608 - _meta
+        for code, pk, contract in _select_in(sql, list(refs)):
             cache[code] = pk
             found.add(code)
             contracts[pk] = contract

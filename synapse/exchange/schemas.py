@@ -106,57 +106,115 @@ def parse_row(
 def row_parser(
     schema: FileSchema, header: Sequence[str]
 ) -> Callable[[Sequence[str]], tuple[dict[str, Any], rules.Errors]]:
-    """Return ``parse_row`` for one header, with the per-column lookups done once.
+    """Return ``parse_row`` for one header, compiled once: a function of its own.
 
-    The import calls it for every record of a file (a million time entries): the
-    columns' parsers, defaults and whether a blank cell counts as empty are resolved
-    here, and plain text and code cells are read inline. The other cells' values repeat
-    (dates, hours, booleans, choices): each column remembers the values of up to
-    ``PARSED_MEMO`` texts it parsed (parsers are pure and values immutable), so a
-    repeated cell is a dict lookup; a text that fails is parsed again each time.
+    The import calls it for every record of a file (a million time entries), so the
+    per-column work a generic loop would repeat (which parser, required, default,
+    whether a blank cell counts as empty) is decided here and written out as straight
+    Python code, one short block per column (``_COLUMN_CODE``), compiled with
+    ``exec`` — as ``collections.namedtuple`` and ``dataclasses`` build their methods.
+    The code refers to columns by position only: no text of the file (nor of the
+    header) is ever part of the source. Plain text and code cells are read inline.
+    The other cells' values repeat (dates, hours, booleans, choices): each column
+    remembers the values of up to ``PARSED_MEMO`` texts it parsed (parsers are pure
+    and values immutable), so a repeated cell is a dict lookup; the rest, a blank
+    cell or a text that fails (parsed again each time), goes to ``parse_cell``.
     """
     width = len(header)
-    plan = []
-    for name in header:
+    namespace: dict[str, Any] = {"U": _UNPARSED, "EMPTY": EMPTY}
+    blocks = []
+    for at, name in enumerate(header):
         column = schema.by_name[name]
-        kind = 1 if column.parse is parse_text else 2 if column.parse is parse_code else 0
-        memo: dict[str, Any] | None = {} if kind == 0 else None
-        plan.append((name, column.parse, column.required, column.default, kind, memo))
+        kind = (
+            "text"
+            if column.parse is parse_text
+            else "code"
+            if column.parse is parse_code
+            else "parsed"
+        )
+        memo: dict[str, Any] = {}
+        namespace.update(
+            {
+                f"N{at}": name,
+                f"D{at}": column.default,
+                f"M{at}": memo,
+                f"P{at}": _cell_parser(name, column, memo),
+            }
+        )
+        blocks.append(
+            _COLUMN_CODE[kind].format(
+                t=f"t{at}",
+                N=f"N{at}",
+                D=f"D{at}",
+                M=f"M{at}",
+                P=f"P{at}",
+                empty=f"errors[N{at}] = EMPTY\n        " if column.required else "",
+            )
+        )
+    cells = "".join(f"t{at}, " for at in range(width))  # "t0, t1, " (none: no column)
+    source = (
+        "def parse(cells):\n"
+        "    values = {}\n"
+        "    errors = {}\n"
+        f"    if len(cells) != {width}:\n"
+        f"        errors['-'] = f'the row has {{len(cells)}} cells but the header has {width}'\n"
+        "        return values, errors\n"
+        f"    {cells or '_'} = {'cells' if cells else '()'}\n"
+        + "".join(blocks)
+        + "    return values, errors\n"
+    )
+    exec(compile(source, f"<row_parser {schema.name}>", "exec"), namespace)  # noqa: S102 - our code
+    return namespace["parse"]
 
-    def parse(cells: Sequence[str]) -> tuple[dict[str, Any], rules.Errors]:
-        values: dict[str, Any] = {}
-        errors: rules.Errors = {}
-        if len(cells) != width:
-            errors["-"] = f"the row has {len(cells)} cells but the header has {width}"
-            return values, errors
-        for (name, parser, required, default, kind, memo), text in zip(plan, cells, strict=True):
-            if text and kind == 1:
-                values[name] = text
-                continue
-            if kind == 0:
-                value = memo.get(text, _UNPARSED)
-                if value is not _UNPARSED:
-                    values[name] = value
-                    continue
-            if not text or text.isspace():  # a blank text cell was kept just above
-                if required:
-                    errors[name] = EMPTY
-                values[name] = default
-                continue
-            if kind == 2:
-                values[name] = text.strip()
-                continue
-            try:
-                value = parser(text)
-            except ValueError as exc:
-                errors[name] = str(exc)
-                continue
-            if len(memo) >= PARSED_MEMO:
-                memo.clear()
-            memo[text] = values[name] = value
-        return values, errors
 
-    return parse
+#: The code of one column in ``row_parser``'s function, by kind of cell: ``t`` is the
+#: cell's text, ``N`` the column's name, ``D`` its default, ``M`` its memo of parsed
+#: texts, ``P`` its ``_cell_parser``; ``empty`` marks a blank cell of a required column.
+_COLUMN_CODE = {
+    # Plain text: kept as it is, blanks included; an empty cell is the default.
+    "text": (
+        "    if {t}:\n        values[{N}] = {t}\n    else:\n        {empty}values[{N}] = {D}\n"
+    ),
+    # A code: stripped; a blank cell is the default.
+    "code": (
+        "    if {t} and not {t}.isspace():\n"
+        "        values[{N}] = {t}.strip()\n"
+        "    else:\n"
+        "        {empty}values[{N}] = {D}\n"
+    ),
+    # Parsed: a text met lately is a dict lookup; the rest is parsed.
+    "parsed": (
+        "    v = {M}.get({t}, U)\n"
+        "    if v is U:\n"
+        "        {P}({t}, values, errors)\n"
+        "    else:\n"
+        "        values[{N}] = v\n"
+    ),
+}
+
+
+def _cell_parser(
+    name: str, column: Column, memo: dict[str, Any]
+) -> Callable[[str, dict[str, Any], rules.Errors], None]:
+    """Return how a parsed column reads a cell its memo does not hold (``row_parser``)."""
+    parser, required, default = column.parse, column.required, column.default
+
+    def parse_cell(text: str, values: dict[str, Any], errors: rules.Errors) -> None:
+        if not text or text.isspace():
+            if required:
+                errors[name] = EMPTY
+            values[name] = default
+            return
+        try:
+            value = parser(text)
+        except ValueError as exc:
+            errors[name] = str(exc)
+            return
+        if len(memo) >= PARSED_MEMO:
+            memo.clear()
+        memo[text] = values[name] = value
+
+    return parse_cell
 
 
 money = parse_decimal
