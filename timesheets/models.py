@@ -164,7 +164,10 @@ class TimeEntry(models.Model):
         INTERNAL = "internal", "Internal"
         TRAINING = "training", "Training"
 
-    entry_id = models.CharField(max_length=64, unique=True, default=new_entry_id)
+    # Unique by a constraint rather than ``unique=True``: the same unique index, without
+    # the second, ``varchar_pattern_ops`` index PostgreSQL gets for a unique CharField
+    # (for ``LIKE 'abc%'``, which nothing asks of an entry id; migration 0005).
+    entry_id = models.CharField(max_length=64, default=new_entry_id)
     # employee, project and cost_contract need no index of their own: the composite
     # indexes below lead with them (each index is maintained on every insert; the
     # import of a large history pays for each one, migration 0004).
@@ -231,6 +234,7 @@ class TimeEntry(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["entry_id"], name="entry_entry_id_unique"),
             models.CheckConstraint(
                 condition=Q(hours__gte=0) & Q(hours__lte=24), name="entry_hours_range"
             ),

@@ -65,19 +65,19 @@ def test_a_bulk_import_leaves_the_indexes_and_constraints_as_the_migrations_made
     # The firm's rows are in this test's transaction, their deferred foreign-key checks
     # pending: PostgreSQL alters no table with pending checks unless they are run first.
     before = schema_of("timesheets_timeentry")
-    assert len(before[0]) == 10  # the primary key and 9 secondary indexes (migration 0004)
+    assert len(before[0]) == 9  # the primary key and 8 secondary indexes (migration 0005)
     assert sum(1 for c in before[1] if c[1] == "f") == 5
     folder = write_folder(tmp_path / "e", {"time_entries.csv": HEADER + "".join(ROWS)})
     with CaptureQueriesContext(connection) as queries:
         status, out, err = run_command("import_data", str(folder))
     assert status == 0, err
     sql = statements(queries)
-    assert sum(s.startswith("DROP INDEX") for s in sql) == 8
+    assert sum(s.startswith("DROP INDEX") for s in sql) == 7
     # The unique entry_id only: the foreign keys stay (dropping one would lock the
     # employees, projects, contracts and tickets for the whole import).
     assert sum("DROP CONSTRAINT" in s for s in sql) == 1
     assert not any("FOREIGN KEY" in s for s in sql)
-    assert sum(s.startswith("CREATE INDEX") for s in sql) == 8
+    assert sum(s.startswith("CREATE INDEX") for s in sql) == 7
     assert schema_of("timesheets_timeentry") == before
     e1, e2, e3 = TimeEntry.objects.order_by("entry_id")
     assert (e1.cost, e1.bill_value) == (Decimal("66.50"), Decimal("186.20"))
@@ -105,7 +105,7 @@ def test_a_dry_run_or_a_failed_bulk_import_rolls_the_schema_back_too(bulk, firm,
 @pytest.mark.parametrize(
     ("rows", "broken"),
     [
-        ([("X1", "ann"), ("X1", "bob")], "timesheets_timeentry_entry_id_key"),
+        ([("X1", "ann"), ("X1", "bob")], "entry_entry_id_unique"),
         ([("X1", "ann"), ("X2", None)], "timesheets_timeentry_employee_id_6008355d_fk"),
     ],
 )
