@@ -28,6 +28,7 @@ import csv
 import datetime as dt
 import itertools
 import re
+import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -72,6 +73,9 @@ ANALYZE_MIN_ROWS = 10_000
 #: A time-entry file of at least this size going into an empty table is loaded in bulk
 #: (``_BulkLoad``: secondary indexes and foreign keys rebuilt once, after the rows).
 BULK_MIN_BYTES = 8_000_000
+#: Python's thread switch interval while rows are copied in by a second thread
+#: (``_Writer``): how long that thread may wait for the GIL after each answer.
+WRITER_SWITCH_INTERVAL = 0.0005
 #: Whether the bulk load also drops the foreign keys. No: dropping one locks the table
 #: it refers to as well (employees, projects, contracts, tickets — every signed-in page
 #: reads the employee), for the whole import; kept, only the time entries are locked.
@@ -1273,11 +1277,19 @@ class _Writer:
     for the statement, then back to Django's deferred default) rather than all at
     commit; a refused batch is rolled back to its savepoint and reported by ``wait``.
     On SQLite the copy is simply done at once.
+
+    The copying thread spends its time in short waits for the server (each statement,
+    each full socket buffer of a COPY) and needs the GIL back after each, while the
+    main thread computes without pause: Python hands the GIL over only after its
+    switch interval (5 ms), which held the copies back by as much again as they
+    took. While the thread runs the interval is ``WRITER_SWITCH_INTERVAL``, and the
+    statements of a copy without parameters go in one round trip.
     """
 
     def __init__(self) -> None:
         self.background = connection.vendor == "postgresql"
         self.pool: ThreadPoolExecutor | None = None
+        self.switch_interval = sys.getswitchinterval()
         self.pending: list[tuple[Future, str, int]] = []
         self.refused: list[tuple[str, int, str]] = []
 
@@ -1307,6 +1319,8 @@ class _Writer:
             return
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exchange-copy")
+            self.switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
         connection.ensure_connection()
         raw = connection.connection
         future = self.pool.submit(_copy_in_savepoint, raw, table, columns, rows, references)
@@ -1330,6 +1344,7 @@ class _Writer:
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
+            sys.setswitchinterval(self.switch_interval)
 
 
 def _copy_in_savepoint(
@@ -1352,26 +1367,27 @@ def _copy_in_savepoint(
     """
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with raw.cursor() as cursor:
-        cursor.execute("SAVEPOINT exchange_copy")
         try:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            # Statements without parameters go together: each round trip of this thread
+            # waits for the GIL again once the server has answered (``_Writer``).
+            cursor.execute("SAVEPOINT exchange_copy; SET CONSTRAINTS ALL IMMEDIATE")
+            # Turns the triggers off when it locked all the rows (undone by ROLLBACK TO
+            # SAVEPOINT should the COPY fail).
             trusted = references is not None and references.lock(cursor, rows)
-            if trusted:
-                # Undone by ROLLBACK TO SAVEPOINT should the COPY fail.
-                cursor.execute("SET session_replication_role = replica")
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 _copy_rows(copy, rows)
-            if trusted:
-                cursor.execute("SET session_replication_role = DEFAULT")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(
+                ("SET session_replication_role = DEFAULT; " if trusted else "")
+                + "SET CONSTRAINTS ALL DEFERRED; RELEASE SAVEPOINT exchange_copy"
+            )
         except Exception as exc:  # noqa: BLE001 - reported as the batch's error
             if references is not None:
                 references.forget()
-            cursor.execute("ROLLBACK TO SAVEPOINT exchange_copy")
-            cursor.execute("RELEASE SAVEPOINT exchange_copy")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(
+                "ROLLBACK TO SAVEPOINT exchange_copy; RELEASE SAVEPOINT exchange_copy;"
+                " SET CONSTRAINTS ALL DEFERRED"
+            )
             return str(exc)
-        cursor.execute("RELEASE SAVEPOINT exchange_copy")
     return None
 
 
@@ -1415,20 +1431,33 @@ class _ReferenceLocks:
         return cls(references)
 
     def lock(self, cursor: Any, rows: Sequence[Sequence[Any]]) -> bool:
-        """Lock the rows ``rows`` refer to; whether every one of them exists."""
+        """Lock the rows ``rows`` refer to and, if every one of them exists, turn the
+        foreign-key triggers off for what follows; return whether they all exist.
+
+        One statement for every foreign key: its ``WHERE`` compares each key's count of
+        rows locked with the count wanted, and only when all match does its ``SELECT``
+        set ``session_replication_role`` to ``replica`` (no row: some are missing).
+        """
+        checks, params, wanted_keys = [], [], []
         for (position, table, column), locked in zip(self.references, self.locked, strict=True):
             wanted = {row[position] for row in rows} - locked
             wanted.discard(None)
-            if not wanted:
-                continue
-            # Names come from the model's _meta; the values travel as a parameter.
-            cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} = ANY(%s)"  # noqa: S608
-                " FOR KEY SHARE) AS locked",
-                [list(wanted)],
-            )
-            if cursor.fetchone()[0] != len(wanted):
-                return False
+            wanted_keys.append(wanted)
+            if wanted:
+                # Names come from the model's _meta; the values travel as a parameter.
+                checks.append(
+                    f"(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} = ANY(%s)"  # noqa: S608
+                    " FOR KEY SHARE) AS locked) = %s"
+                )
+                params += [list(wanted), len(wanted)]
+        cursor.execute(
+            "SELECT set_config('session_replication_role', 'replica', false)"
+            + (f" WHERE {' AND '.join(checks)}" if checks else ""),
+            params,
+        )
+        if cursor.fetchone() is None:
+            return False
+        for locked, wanted in zip(self.locked, wanted_keys, strict=True):
             if len(locked) + len(wanted) > self.MEMORY:
                 locked.clear()
             locked.update(wanted)
