@@ -805,42 +805,9 @@ class _ImportRun:
         a MoneyField stores) and cost_contract_id ``EntryCoster.cost_contract``. The
         columns absent from the file get their field's default.
         """
-        _, _, plan = _insert_plan(TimeEntry)
-        at = {attname: index for index, (attname, *_) in enumerate(plan)}
-        template = [default for _, _, _, default, _ in plan]
-        refs = self._refs
-        setters = [
-            (at[attr], column, refs[table] if table else None, plan[at[attr]][1])
-            for column, attr, table in job.attrs
-        ]
-        hours_at, employee_at, billable_at = at["hours"], at["employee_id"], at["billable"]
-        project_at, contract_at, ticket_at = at["project_id"], at["contract_id"], at["ticket_id"]
-        cost_at, bill_at, cost_contract_at = at["cost"], at["bill_value"], at["cost_contract_id"]
-        costs, cost_contract = coster.costs, coster.cost_contract
-        rows = []
-        for _, values in batch:
-            row = template.copy()
-            for index, column, codes, convert in setters:
-                value = values[column]
-                if value is not None:
-                    if codes is not None:
-                        value = codes.get(value)
-                    elif convert is not None:
-                        value = convert(value)
-                row[index] = value
-            row[cost_at], row[bill_at] = costs(
-                employee_id=row[employee_at],
-                day=values["date"],
-                hours=row[hours_at],
-                billable=row[billable_at],
-            )
-            row[cost_contract_at] = cost_contract(
-                project_id=row[project_at],
-                contract_id=row[contract_at],
-                ticket_contract_id=ticket_contracts.get(row[ticket_at]),
-            )
-            rows.append(row)
-        return rows
+        if job.build_rows is None:
+            job.build_rows = _entry_row_builder(job.attrs, self.refs, coster)
+        return job.build_rows(batch, ticket_contracts)
 
     def _entry_coster(self) -> Any:
         from timesheets.services import EntryCoster
@@ -1124,6 +1091,64 @@ _EMPLOYEE_FIELDS = {
 }
 
 
+def _entry_row_builder(
+    attrs: list[tuple[str, str, str | None]],
+    refs: Callable[[str], dict[str, int]],
+    coster: Any,
+) -> Callable[[list[tuple[int, dict]], dict[int, int | None]], list[list[Any]]]:
+    """Return ``build(batch, ticket_contracts)``: a batch of new time entries as rows.
+
+    ``_ImportRun._new_entry_rows`` for one header (``attrs``: column, attribute, the
+    table its codes refer to), compiled once into straight code as ``row_parser`` is
+    (a million rows pass here): each row starts from the fields' defaults in
+    ``_insert_plan`` order; a column's value is set as it is, through the ``refs`` of
+    its table (code → id), or through its field's conversion; then the coster's
+    ``costs`` and ``cost_contract``. Columns are named by position and through the
+    namespace only: no text of the file is part of the source.
+    """
+    _, _, plan = _insert_plan(TimeEntry)
+    at = {attname: index for index, (attname, *_) in enumerate(plan)}
+    namespace: dict[str, Any] = {
+        "template": [default for _, _, _, default, _ in plan],
+        "costs": coster.costs,
+        "cost_contract": coster.cost_contract,
+    }
+    sets = []
+    for n, (column, attr, table) in enumerate(attrs):
+        index, convert = at[attr], plan[at[attr]][1]
+        namespace[f"C{n}"] = column
+        if table is not None:
+            namespace[f"R{n}"] = refs(table)
+            sets.append(
+                f"        v = values[C{n}]\n"
+                f"        row[{index}] = v if v is None else R{n}.get(v)\n"
+            )
+        elif convert is not None:
+            namespace[f"F{n}"] = convert
+            sets.append(
+                f"        v = values[C{n}]\n        row[{index}] = v if v is None else F{n}(v)\n"
+            )
+        else:
+            sets.append(f"        row[{index}] = values[C{n}]\n")
+    source = (
+        "def build(batch, ticket_contracts):\n"
+        "    rows = []\n"
+        "    for _, values in batch:\n"
+        "        row = template.copy()\n"
+        + "".join(sets)
+        + f"        row[{at['cost']}], row[{at['bill_value']}] = costs(\n"
+        f"            employee_id=row[{at['employee_id']}], day=values['date'],\n"
+        f"            hours=row[{at['hours']}], billable=row[{at['billable']}])\n"
+        f"        row[{at['cost_contract_id']}] = cost_contract(\n"
+        f"            project_id=row[{at['project_id']}], contract_id=row[{at['contract_id']}],\n"
+        f"            ticket_contract_id=ticket_contracts.get(row[{at['ticket_id']}]))\n"
+        "        rows.append(row)\n"
+        "    return rows\n"
+    )
+    exec(compile(source, "<time entry rows>", "exec"), namespace)  # noqa: S102 - our code
+    return namespace["build"]
+
+
 @dataclass
 class _FileJob:
     """What the batches of one file share: its header, target, checks and key ledger."""
@@ -1139,6 +1164,8 @@ class _FileJob:
     check: Callable[[dict[str, Any], dict[str, str], int], None] | None
     parse: Callable[[Sequence[str]], tuple[dict[str, Any], dict[str, str]]]
     attrs: list[tuple[str, str, str | None]]
+    #: New time entries' rows from parsed values (``_entry_row_builder``), made once.
+    build_rows: Callable[[list[tuple[int, dict]], dict], list[list[Any]]] | None = None
 
 
 class _Scratch:
