@@ -51,7 +51,7 @@ from projects.models import (
 )
 from support.models import Ticket, TicketPause
 from surveys.models import SurveyInvitation, SurveyResponse
-from synapse.collector import collector_relaxed
+from synapse.collector import IMPORT_YOUNG_THRESHOLD, collector_relaxed
 from synapse.exchange import rules
 from synapse.exchange import schemas as s
 from synapse.exchange.schemas import FILES, FileSchema, row_parser
@@ -246,7 +246,7 @@ def exchange_import(
     """
     run = _ImportRun(directory=Path(directory), dry_run=dry_run, progress=progress)
     try:
-        with collector_relaxed(), transaction.atomic():
+        with collector_relaxed(IMPORT_YOUNG_THRESHOLD), transaction.atomic():
             run.execute()
             if run.report.errors or dry_run:
                 raise _Rollback

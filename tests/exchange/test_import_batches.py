@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from synapse.collector import YOUNG_THRESHOLD
+from synapse.collector import IMPORT_YOUNG_THRESHOLD
 from synapse.exchange import importer
 from tests.exchange.conftest import run_command, write_folder
 from timesheets.models import TimeEntry
@@ -337,7 +337,7 @@ def test_the_garbage_collector_is_relaxed_during_an_import_and_restored_after(
     rows = ["E1,ann,2025-02-03,1,true,delivery,P1,,,\n", "E2,ann,2025-02-04,1,bad,delivery,,,,\n"]
     status, _, _ = run_command("import_data", entries(tmp_path, rows))
     assert status == 1  # an error: the thresholds come back all the same
-    assert seen == [(YOUNG_THRESHOLD, True)] * 2
+    assert seen == [(IMPORT_YOUNG_THRESHOLD, True)] * 2
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
 
