@@ -1682,17 +1682,12 @@ class _DayStage:
                        SUM(CASE WHEN written THEN 0 ELSE hours END) AS unwritten
                 FROM {self.table} GROUP BY username, day
             ), stored AS (
-                -- Summed per employee id first, then named: grouping the million rows
-                -- by an integer rather than by a name is five times faster.
-                SELECT u.username AS username, d.day AS day, d.hours AS hours
-                FROM (
-                    SELECT e.employee_id, e.date AS day, SUM(e.hours) AS hours
-                    FROM {entries} e
-                    WHERE e.date BETWEEN %s AND %s
-                    GROUP BY e.employee_id, e.date
-                ) d
-                JOIN {employees} p ON p.id = d.employee_id
+                SELECT u.username AS username, e.date AS day, SUM(e.hours) AS hours
+                FROM {entries} e
+                JOIN {employees} p ON p.id = e.employee_id
                 JOIN {users} u ON u.id = p.user_id
+                WHERE e.date BETWEEN %s AND %s
+                GROUP BY u.username, e.date
             ), replaced AS (
                 SELECT u.username AS username, e.date AS day, SUM(e.hours) AS hours
                 FROM {self.table} t
