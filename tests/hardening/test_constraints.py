@@ -158,6 +158,7 @@ CASES: dict[str, Callable[[dict[str, Any]], None]] = {
     "leave_unique_day": lambda w: _copy(w["leave"]),
     "leave_hours_range": lambda w: _set(Leave, w["leave"], hours=Decimal(0)),
     "timesheet_unique_week": lambda w: _copy(w["timesheet"], version=5),
+    "entry_entry_id_unique": lambda w: _copy(w["entry"], date=DAY + dt.timedelta(1)),
     "entry_hours_range": lambda w: _set(TimeEntry, w["entry"], hours=Decimal("24.01")),
     "entry_cost_positive": lambda w: _set(TimeEntry, w["entry"], cost=Decimal("-0.01")),
     "sla_targets_positive": lambda w: SlaPolicy.objects.filter(priority="P1").update(
@@ -192,7 +193,6 @@ UNIQUE_FIELD_CASES: dict[str, Callable[[dict[str, Any]], None]] = {
     "projects.Contract.code": lambda w: _copy(w["contract"]),
     "projects.ProjectExpense.expense_id": lambda w: _copy(w["expense"]),
     "projects.Downtime.downtime_id": lambda w: _copy(w["downtime"]),
-    "timesheets.TimeEntry.entry_id": lambda w: _copy(w["entry"], date=DAY + dt.timedelta(1)),
     "support.Ticket.ref": lambda w: _copy(w["ticket"]),
     "support.SlaPolicy.priority": lambda w: _copy(SlaPolicy.objects.get(priority="P2")),
     "surveys.SurveyInvitation.invitation_id": lambda w: _copy(
