@@ -26,9 +26,9 @@ def collector_relaxed(young: int = YOUNG_THRESHOLD) -> Iterator[None]:
     process (Django, the caches): a sixth of a snapshot backfill's CPU and over a third
     of a million-row import's. Inside the block the objects that exist before it are
     frozen (never walked; ``gc.freeze``) and the young generation is collected after
-    ``young`` allocations (``YOUNG_THRESHOLD``) instead of 700, so memory stays bounded (the rows
-    hold no reference cycles: reference counting frees them) while a collection is rare
-    and cheap. Both are undone at the end.
+    ``young`` allocations (``YOUNG_THRESHOLD``) instead of 700, so memory stays bounded
+    (the rows hold no reference cycles: reference counting frees them) while a
+    collection is rare and cheap. Both are undone at the end.
     """
     thresholds = gc.get_threshold()
     gc.freeze()

@@ -374,17 +374,12 @@ class _ImportRun:
                     data, rest = rest, b""
                 else:
                     break
+                fault = None
                 try:
                     text = data.decode()
                 except UnicodeDecodeError as exc:
                     start = data.rfind(b"\n", 0, exc.start) + 1  # the line at fault
-                    lines = _LINE.findall(data[:start].decode())
-                    if number == 0 and lines:
-                        lines[0] = lines[0].removeprefix("\ufeff")
-                    yield lines
-                    number += len(lines)
-                    self.error(name, number + 1, "-", f"the file is not UTF-8 text ({exc.reason})")
-                    break
+                    text, fault = data[:start].decode(), exc.reason
                 lines = _LINE.findall(text)
                 if number == 0 and lines:
                     lines[0] = lines[0].removeprefix("\ufeff")
@@ -392,6 +387,9 @@ class _ImportRun:
                 if bar is not None:
                     bar.update(handle.tell() - len(rest) - bar.n)
                 yield lines
+                if fault is not None:
+                    self.error(name, number + 1, "-", f"the file is not UTF-8 text ({fault})")
+                    break
         if bar is not None:
             bar.update(bar.total - bar.n)
             bar.close()

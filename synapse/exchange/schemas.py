@@ -151,17 +151,15 @@ def row_parser(
                 empty=f"errors[N{at}] = EMPTY\n        " if column.required else "",
             )
         )
-    cells = "".join(f"t{at}, " for at in range(width))  # "t0, t1, " (none: no column)
+    names = "".join(f"t{at}, " for at in range(width))  # "t0, t1, "
+    unpack = f"    {names}= cells\n" if width else ""
     source = (
         "def parse(cells):\n"
         "    values = {}\n"
         "    errors = {}\n"
         f"    if len(cells) != {width}:\n"
         f"        errors['-'] = f'the row has {{len(cells)}} cells but the header has {width}'\n"
-        "        return values, errors\n"
-        f"    {cells or '_'} = {'cells' if cells else '()'}\n"
-        + "".join(blocks)
-        + "    return values, errors\n"
+        "        return values, errors\n" + unpack + "".join(blocks) + "    return values, errors\n"
     )
     exec(compile(source, f"<row_parser {schema.name}>", "exec"), namespace)  # noqa: S102 - our code
     return namespace["parse"]

@@ -54,3 +54,13 @@ def test_a_blank_cell_is_never_remembered_as_a_value():
     assert parse(cells("E1", "2025-02-03", " "))[1] == {"hours": "is required"}
     assert parse(cells("E2", "2025-02-03", " "))[1] == {"hours": "is required"}
     assert parse(cells("E3", "2025-02-03", "1"))[0]["hours"] == Decimal(1)
+
+
+def test_a_parser_checks_the_width_of_a_row_whatever_the_header():
+    """One column, several, none: a row of the wrong width is one error and no values."""
+    one = row_parser(TIME_ENTRIES, ["note"])
+    assert one(["  kept as written "]) == ({"note": "  kept as written "}, {})
+    assert one(["a", "b"]) == ({}, {"-": "the row has 2 cells but the header has 1"})
+    none = row_parser(TIME_ENTRIES, [])
+    assert none([]) == ({}, {})
+    assert none(["a"]) == ({}, {"-": "the row has 1 cells but the header has 0"})
