@@ -1,14 +1,27 @@
 # Quick start: `make run` (set-up, demo data, server) and `make test`.
-PY ?= $(shell command -v python3.11 || command -v python3)
+# Python: the newest of these that runs and is at least 3.11 (a pyenv shim for a version
+# that is not selected exits non-zero, so it is skipped); or name one: make PY=python3.12.
+PYTHONS := python3.13 python3.12 python3.11 python3
+ifeq ($(origin PY), undefined)
+PY := $(shell for py in $(PYTHONS); do \
+	$$py -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$py; break; }; \
+	done)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv run test test-services lint fmt migrate demo
+.PHONY: venv run test test-services lint fmt migrate demo docs
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@if [ ! -x $(BIN)/python ] && [ -z "$(PY)" ]; then \
+		echo "Synapse needs Python 3.11, 3.12 or 3.13, and none of $(PYTHONS) is one."; \
+		echo "Install one (Debian/Ubuntu: apt-get install python3 python3-venv; or pyenv,"; \
+		echo "python.org), or name it: make run PY=/path/to/python3.12"; \
+		exit 1; \
+	fi
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
@@ -33,6 +46,10 @@ fmt: venv
 
 test: lint
 	$(BIN)/pytest
+
+# docs/kpis.md and docs/data-exchange.md from the KPI declarations and import schemas.
+docs: venv
+	DJANGO_DEBUG=1 $(BIN)/python manage.py kpi_docs
 
 # The same suite on PostgreSQL with Redis as broker; the tests marked ``services`` start
 # a real ``celery -A synapse worker`` on the test database (.ci/run starts both servers).

@@ -115,6 +115,7 @@ register(
         band=None,
         scopes=("company", "client", "employee"),
         compute=_mttr_compute(None),
+        formula=mttr_hours,
         definition=(
             "Mean wall-clock hours from opened to resolved (pauses included; a reopened "
             "ticket uses its last resolution), tickets resolved in period, all priorities."
@@ -132,6 +133,7 @@ for _priority in Priority.values:
             band=(None, MTTR_BANDS[_priority]),
             scopes=("company", "client", "employee"),
             compute=_mttr_compute(_priority),
+            formula=mttr_hours,
             definition=(
                 f"Mean wall-clock hours from opened to resolved of {_priority} tickets "
                 "resolved in period (pauses included; last resolution)."
@@ -149,6 +151,7 @@ register(
         bad_below=Decimal(95),
         scopes=("company", "client"),
         compute=_sla_compliance,
+        formula=sla_compliance,
         definition=(
             "Tickets decided in period that met both response and resolution targets / "
             "tickets decided in period × 100; decided at resolution or at the breach moment."
@@ -165,6 +168,7 @@ register(
         band=(Decimal(74), None),
         scopes=("company", "client", "employee"),
         compute=_fcr,
+        formula=first_contact_resolution,
         definition=(
             "Tickets resolved in period with first_contact_resolved / tickets resolved in "
             "period × 100."
@@ -181,6 +185,7 @@ register(
         band=(None, Decimal(10)),
         scopes=("company", "client"),
         compute=_escalation,
+        formula=escalation_rate,
         definition="Tickets resolved in period that were escalated / tickets resolved × 100.",
     )
 )
@@ -194,6 +199,7 @@ register(
         band=(Decimal(1), Decimal(3)),
         scopes=("company", "client", "project"),
         compute=_post_integration,
+        formula=post_integration_ticket_ratio,
         definition=(
             "Tickets linked to a project opened in the 30 days after its actual_end, for "
             "completed projects whose window ends in period / Σ those projects' "

@@ -71,6 +71,7 @@ register(
         bad_below=Decimal(75),
         scopes=("company", "client", "project"),
         compute=_csat,
+        formula=csat,
         definition="CSAT responses scoring 4 or 5 / all CSAT responses (1–5) in period × 100.",
     )
 )
@@ -84,6 +85,7 @@ register(
         band=(Decimal(50), None),
         scopes=("company", "client"),
         compute=_nps,
+        formula=nps,
         definition="% promoters (9–10) − % detractors (0–6) of NPS responses (0–10) in period.",
     )
 )
@@ -97,6 +99,7 @@ register(
         band=(Decimal(30), None),
         scopes=("company",),
         compute=_response_rate,
+        formula=survey_response_rate,
         definition="Survey responses / invitations sent in period × 100.",
     )
 )

@@ -109,6 +109,7 @@ register(
         band=(Decimal(75), Decimal(85)),
         scopes=("company", "employee"),
         compute=_billable_utilization,
+        formula=billable_utilization,
         definition=(
             "Σ billable hours in period / Σ available hours × 100; available hours = "
             "hours per day × working days (weekdays in period and employment, less "
@@ -126,6 +127,7 @@ register(
         band=(Decimal(95), None),
         scopes=("company", "employee"),
         compute=_timesheet_compliance,
+        formula=timesheet_compliance,
         definition=(
             "Compliant days / expected days × 100; expected days = working days less "
             "full-day leave; a day is compliant when hours logged + leave ≥ hours per day."

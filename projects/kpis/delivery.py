@@ -273,6 +273,7 @@ register(
         band=(Decimal(35), Decimal(55)),
         scopes=("company", "client", "project"),
         compute=_compute_gross_margin,
+        formula=project_gross_margin,
         definition=(
             "(Σ revenue − Σ direct cost) / Σ revenue × 100 over projects completed in period."
         ),
@@ -288,6 +289,7 @@ register(
         band=(Decimal(90), None),
         scopes=("company", "client"),
         compute=_compute_success_rate,
+        formula=integration_success_rate,
         definition=(
             "Projects closed in period that are completed, on time (actual_end ≤ planned_end), "
             "on budget (direct cost ≤ budget) and met their requirements / projects closed "
@@ -305,6 +307,7 @@ register(
         band=(Decimal(8), Decimal(12)),
         scopes=("company", "client"),
         compute=_compute_cycle_time,
+        formula=avg_project_cycle_time,
         definition="Mean of (actual_end − actual_start) in days / 7 over projects completed "
         "in period.",
     )
@@ -320,6 +323,7 @@ register(
         bad_below=Decimal(-10),
         scopes=("company", "client", "project"),
         compute=_compute_time_variance,
+        formula=delivery_time_variance,
         definition=(
             "Mean over projects completed in period of (planned days − actual days) / planned "
             "days × 100; negative = late. Projects with 0 planned days are left out (undefined)."
@@ -336,6 +340,7 @@ register(
         band=(None, Decimal(10)),
         scopes=("company", "client", "project"),
         compute=_compute_cost_overrun,
+        formula=cost_overrun,
         definition="(Σ direct cost − Σ budget) / Σ budget × 100 over projects completed in period.",
     )
 )
@@ -349,6 +354,7 @@ register(
         band=(None, Decimal(3)),
         scopes=("company", "client", "project"),
         compute=_compute_downtime,
+        formula=system_downtime,
         definition=(
             "Σ downtime hours inside each project's integration window (00:00 actual_start to "
             "00:00 actual_end, firm time) / Σ window hours × 100, projects completed in period."
@@ -366,6 +372,7 @@ register(
         band=(Decimal("0.95"), Decimal("1.05")),
         scopes=("company", "client", "project"),
         compute=_compute_cpi,
+        formula=cost_performance_index,
         definition=(
             "Σ EV / Σ AC over projects in progress on the period end; EV = budget × latest "
             "progress % dated ≤ end (0 when none); AC = direct cost up to end."
@@ -383,6 +390,7 @@ register(
         band=(None, Decimal(5)),
         scopes=("company", "client", "project", "employee"),
         compute=_compute_rework,
+        formula=rework_rate,
         definition="Rework hours / all hours logged on projects in period × 100.",
     )
 )
@@ -396,6 +404,7 @@ register(
         band=None,
         scopes=("company", "client"),
         compute=_compute_avg_value,
+        formula=avg_project_value,
         definition="Mean revenue of projects completed in period.",
     )
 )

@@ -406,6 +406,7 @@ register(
         band=_band(90, None),
         scopes=("company",),
         compute=_client_retention,
+        formula=client_retention,
         definition=(
             "Clients active on the first day and still active on the last / clients active "
             "on the first day × 100 ((E − N) / S, N = new clients still active at the end)."
@@ -422,6 +423,7 @@ register(
         band=None,
         scopes=("company", "client"),
         compute=_mrr,
+        formula=mrr,
         definition=(
             "Closing MRR: Σ monthly fees of contracts active on the last day (today for a "
             "running period). Target: growth ≥ 20 % a year."
@@ -445,6 +447,7 @@ for _key, _label, _direction, _text in (
             band=None,
             scopes=("company",),
             compute=_movement_compute(_key.removesuffix("_mrr")),
+            formula=mrr_movement,
             definition=(
                 f"Per client, opening MRR (day before the period) → closing MRR: {_text}; "
                 "summed over clients."
@@ -461,6 +464,7 @@ register(
         band=_band(None, 1),
         scopes=("company",),
         compute=_net_mrr_churn,
+        formula=net_mrr_churn,
         definition="(Churned + contraction − expansion MRR) / opening MRR × 100.",
     )
 )
@@ -474,6 +478,7 @@ register(
         band=_band(40, 50),
         scopes=("company", "client"),
         compute=_managed_services_gross_margin,
+        formula=managed_services_gross_margin,
         definition=(
             "(Managed-services revenue − managed-services cost) / managed-services revenue "
             "× 100; revenue = monthly fees pro-rated by active days in each calendar month, "
@@ -491,6 +496,7 @@ register(
         band=_band(60, None),
         scopes=("company",),
         compute=_recurring_revenue_share,
+        formula=recurring_revenue_share,
         definition=(
             "Managed-services revenue / (managed-services revenue + revenue of projects "
             "completed in period) × 100. Top performers > 75."
@@ -507,6 +513,7 @@ register(
         band=_band(None, 1),
         scopes=("company",),
         compute=_logo_churn_rate,
+        formula=logo_churn_rate,
         definition=(
             "(Clients active on the first day − those still active on the last) / clients "
             "active on the first day × 100, divided by the calendar months in the period "
@@ -524,6 +531,7 @@ register(
         band=None,
         scopes=("company",),
         compute=_customer_lifetime_value,
+        formula=customer_lifetime_value,
         definition=(
             "ARPA × managed-services gross margin / monthly logo churn; ARPA = closing MRR / "
             "clients with closing MRR > 0. Undefined (null) at zero churn."
@@ -540,6 +548,7 @@ register(
         band=None,
         scopes=("company",),
         compute=_customer_acquisition_cost,
+        formula=customer_acquisition_cost,
         definition=(
             "Sales and marketing overheads of the months in the period (months whose first "
             "day is in it) / clients that became clients in the period."
@@ -556,6 +565,7 @@ register(
         band=_band(3, None),
         scopes=("company",),
         compute=_clv_cac_ratio,
+        formula=clv_cac_ratio,
         definition="Customer lifetime value / customer acquisition cost.",
     )
 )
@@ -569,6 +579,7 @@ register(
         band=_band(8, 15),
         scopes=("company",),
         compute=_net_profit_margin,
+        formula=net_profit_margin,
         definition=(
             "(R − C − O) / R × 100: R = managed-services revenue + revenue of projects "
             "completed in period, C = managed-services cost + direct cost of those "

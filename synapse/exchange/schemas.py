@@ -55,6 +55,8 @@ class Column:
     required: bool = False
     default: Any = None
     ref: str | None = None
+    #: What the column means, for the format reference (docs/data-exchange.md).
+    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class FileSchema:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     rule: Callable[..., rules.Errors]
+    #: What one row is, for the format reference (docs/data-exchange.md).
+    about: str = ""
     by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -219,49 +223,58 @@ money = parse_decimal
 hours = parse_decimal
 
 
-def _code(name: str, *, required: bool = False, ref: str | None = None) -> Column:
-    return Column(name, parse_code, required=required, ref=ref)
+def _code(name: str, *, required: bool = False, ref: str | None = None, doc: str = "") -> Column:
+    return Column(name, parse_code, required=required, ref=ref, doc=doc)
 
 
 CLIENTS = FileSchema(
     "clients.csv",
     (
-        _code("code", required=True),
+        _code("code", required=True, doc="the client's code, its key everywhere"),
         Column("name", required=True),
         Column("became_client_on", parse_date, required=True),
-        Column("churned_on", parse_date),
+        Column("churned_on", parse_date, doc="the last day as a client; empty while a client"),
     ),
     key=("code",),
     rule=rules.validate_client,
+    about="A client company: since when it is a client and, once it leaves, when it churned.",
 )
 
 EMPLOYEES = FileSchema(
     "employees.csv",
     (
-        _code("username", required=True),
+        _code("username", required=True, doc="the sign-in name, the person's key"),
         Column("full_name", required=True),
-        Column("email", parse_email, default=""),
+        Column("email", parse_email, default="", doc="where password resets and digests go"),
         Column("role", choice_parser("staff", "manager", "executive"), required=True),
-        Column("hours_per_day", hours, default=Decimal(8)),
+        Column("hours_per_day", hours, default=Decimal(8), doc="contracted hours on a working day"),
         Column("employed_from", parse_date, required=True),
-        Column("employed_until", parse_date),
-        Column("cost_rate", money, required=True),
-        Column("bill_rate", money, required=True),
+        Column("employed_until", parse_date, doc="the last day employed; empty while employed"),
+        Column("cost_rate", money, required=True, doc="labour cost per hour"),
+        Column("bill_rate", money, required=True, doc="price per billable hour"),
     ),
     key=("username",),
     rule=rules.validate_employee,
+    about=(
+        "A person of the firm and their sign-in account. The rates are the ones in force from "
+        "`employed_from`; later changes go in `rates.csv`."
+    ),
 )
 
 RATES = FileSchema(
     "rates.csv",
     (
         _code("username", required=True, ref=EMPLOYEE),
-        Column("effective_from", parse_date, required=True),
+        Column("effective_from", parse_date, required=True, doc="first day the rates apply"),
         Column("cost_rate", money, required=True),
         Column("bill_rate", money, required=True),
     ),
     key=("username", "effective_from"),
     rule=rules.validate_rate,
+    about=(
+        "A change of a person's cost and bill rate, in force from `effective_from` until the next"
+        " change."
+    ),
 )
 
 HOLIDAYS = FileSchema(
@@ -269,6 +282,7 @@ HOLIDAYS = FileSchema(
     (Column("date", parse_date, required=True), Column("name", required=True)),
     key=("date",),
     rule=rules.validate_holiday,
+    about="A company holiday: nobody is expected to work that day.",
 )
 
 LEAVE = FileSchema(
@@ -276,10 +290,13 @@ LEAVE = FileSchema(
     (
         _code("username", required=True, ref=EMPLOYEE),
         Column("date", parse_date, required=True),
-        Column("hours", hours, required=True),
+        Column(
+            "hours", hours, required=True, doc="hours of leave that day, more than 0 and at most 24"
+        ),
     ),
     key=("username", "date"),
     rule=rules.validate_leave,
+    about="Leave a person took on one day, in hours.",
 )
 
 PROJECTS = FileSchema(
@@ -289,8 +306,8 @@ PROJECTS = FileSchema(
         _code("client_code", required=True, ref=CLIENT),
         Column("name", required=True),
         Column("billing", choice_parser("fixed", "time_and_materials"), default="fixed"),
-        Column("revenue", money),
-        Column("budget", money, required=True),
+        Column("revenue", money, doc="the price; required for a fixed-price project"),
+        Column("budget", money, required=True, doc="the planned direct cost (labour and expenses)"),
         Column("planned_start", parse_date, required=True),
         Column("planned_end", parse_date, required=True),
         Column("actual_start", parse_date),
@@ -300,11 +317,17 @@ PROJECTS = FileSchema(
             choice_parser("planned", "active", "completed", "cancelled"),
             required=True,
         ),
-        Column("requirements_met", parse_boolean, default=False),
-        Column("user_count", parse_integer, default=0),
+        Column(
+            "requirements_met",
+            parse_boolean,
+            default=False,
+            doc="whether the delivered system met its requirements",
+        ),
+        Column("user_count", parse_integer, default=0, doc="people who use the delivered system"),
     ),
     key=("code",),
     rule=rules.validate_project,
+    about="An integration project for a client, with its plan, budget and outcome.",
 )
 
 PROGRESS = FileSchema(
@@ -312,10 +335,11 @@ PROGRESS = FileSchema(
     (
         _code("project_code", required=True, ref=PROJECT),
         Column("date", parse_date, required=True),
-        Column("percent_complete", parse_decimal, required=True),
+        Column("percent_complete", parse_decimal, required=True, doc="0 to 100"),
     ),
     key=("project_code", "date"),
     rule=rules.validate_progress,
+    about="How far a project was on a date, as a percentage (earned value).",
 )
 
 PROJECT_EXPENSES = FileSchema(
@@ -324,11 +348,12 @@ PROJECT_EXPENSES = FileSchema(
         _code("expense_id", required=True),
         _code("project_code", required=True, ref=PROJECT),
         Column("date", parse_date, required=True),
-        Column("category", required=True),
+        Column("category", required=True, doc="free text, e.g. vendor or travel"),
         Column("amount", money, required=True),
     ),
     key=("expense_id",),
     rule=rules.validate_project_expense,
+    about="A direct cost of a project other than labour (vendors, licences, travel).",
 )
 
 DOWNTIME = FileSchema(
@@ -341,6 +366,9 @@ DOWNTIME = FileSchema(
     ),
     key=("downtime_id",),
     rule=rules.validate_downtime,
+    about=(
+        "An interval during which a client's systems were down because of an integration project."
+    ),
 )
 
 CONTRACTS = FileSchema(
@@ -349,18 +377,19 @@ CONTRACTS = FileSchema(
         _code("code", required=True),
         _code("client_code", required=True, ref=CLIENT),
         Column("name", required=True),
-        Column("monthly_fee", money, required=True),
+        Column("monthly_fee", money, required=True, doc="what the client pays each month"),
         Column("start_date", parse_date, required=True),
-        Column("end_date", parse_date),
+        Column("end_date", parse_date, doc="the last day; empty while running"),
     ),
     key=("code",),
     rule=rules.validate_contract,
+    about="A recurring managed-services contract with a monthly fee.",
 )
 
 OVERHEADS = FileSchema(
     "overheads.csv",
     (
-        Column("month", parse_month, required=True),
+        Column("month", parse_month, required=True, doc="the month, YYYY-MM"),
         Column(
             "category",
             choice_parser("sales_marketing", "general_admin", "facilities", "other"),
@@ -370,26 +399,36 @@ OVERHEADS = FileSchema(
     ),
     key=("month", "category"),
     rule=rules.validate_overhead,
+    about=(
+        "An overhead cost of one month, by category (sales and marketing feed the acquisition "
+        "cost)."
+    ),
 )
 
 TICKETS = FileSchema(
     "tickets.csv",
     (
-        _code("ref", required=True),
+        _code("ref", required=True, doc="the ticket's reference, its key"),
         _code("client_code", required=True, ref=CLIENT),
         _code("project_code", ref=PROJECT),
         _code("contract_code", ref=CONTRACT),
         Column("priority", choice_parser("P1", "P2", "P3", "P4"), required=True),
         Column("subject", required=True),
         Column("opened_at", parse_datetime, required=True),
-        Column("first_response_at", parse_datetime),
-        Column("resolved_at", parse_datetime),
-        _code("assignee", ref=EMPLOYEE),
+        Column("first_response_at", parse_datetime, doc="the first answer to the client"),
+        Column("resolved_at", parse_datetime, doc="empty while open"),
+        _code("assignee", ref=EMPLOYEE, doc="username of the person working it"),
         Column("escalated", parse_boolean, default=False),
-        Column("first_contact_resolved", parse_boolean, default=False),
+        Column(
+            "first_contact_resolved",
+            parse_boolean,
+            default=False,
+            doc="solved in the first contact",
+        ),
     ),
     key=("ref",),
     rule=rules.validate_ticket,
+    about="A support ticket with its history: when it was opened, first answered and resolved.",
 )
 
 TICKET_PAUSES = FileSchema(
@@ -397,10 +436,11 @@ TICKET_PAUSES = FileSchema(
     (
         _code("ticket_ref", required=True, ref=TICKET),
         Column("paused_at", parse_datetime, required=True),
-        Column("resumed_at", parse_datetime),
+        Column("resumed_at", parse_datetime, doc="empty while still waiting"),
     ),
     key=("ticket_ref", "paused_at"),
     rule=rules.validate_ticket_pause,
+    about="An interval during which a ticket waited on the customer (its SLA clock stops).",
 )
 
 TIME_ENTRIES = FileSchema(
@@ -410,19 +450,25 @@ TIME_ENTRIES = FileSchema(
         _code("username", required=True, ref=EMPLOYEE),
         Column("date", parse_date, required=True),
         Column("hours", hours, required=True),
-        Column("billable", parse_boolean, required=True),
+        Column(
+            "billable",
+            parse_boolean,
+            required=True,
+            doc="billed to the client; never for internal or training",
+        ),
         Column(
             "activity",
             choice_parser("delivery", "rework", "support", "internal", "training"),
             required=True,
         ),
-        _code("project_code", ref=PROJECT),
-        _code("contract_code", ref=CONTRACT),
-        _code("ticket_ref", ref=TICKET),
+        _code("project_code", ref=PROJECT, doc="the cost goes to this project when set"),
+        _code("contract_code", ref=CONTRACT, doc="else to this contract when set"),
+        _code("ticket_ref", ref=TICKET, doc="else to the ticket's contract, if it has one"),
         Column("note", default=""),
     ),
     key=("entry_id",),
     rule=rules.validate_time_entry,
+    about="Hours a person logged on one day, on a project, a contract, a ticket, or internal work.",
 )
 
 SURVEY_INVITATIONS = FileSchema(
@@ -438,6 +484,7 @@ SURVEY_INVITATIONS = FileSchema(
     ),
     key=("invitation_id",),
     rule=rules.validate_survey_invitation,
+    about="A satisfaction survey sent to a client contact.",
 )
 
 SURVEY_RESPONSES = FileSchema(
@@ -446,15 +493,16 @@ SURVEY_RESPONSES = FileSchema(
         _code("response_id", required=True),
         Column("kind", choice_parser("csat", "nps"), required=True),
         _code("client_code", required=True, ref=CLIENT),
-        Column("score", parse_integer, required=True),
+        Column("score", parse_integer, required=True, doc="1–5 for csat, 0–10 for nps"),
         Column("responded_at", parse_datetime, required=True),
-        _code("invitation_id", ref=INVITATION),
+        _code("invitation_id", ref=INVITATION, doc="the invitation answered, if any"),
         _code("project_code", ref=PROJECT),
         _code("ticket_ref", ref=TICKET),
         Column("comment", default=""),
     ),
     key=("response_id",),
     rule=rules.validate_survey_response,
+    about="A client's answer to a CSAT (1–5) or NPS (0–10) survey.",
 )
 
 #: Every file, in the order the import reads them (references point backwards).

@@ -129,6 +129,7 @@ def choice_parser(*choices: str) -> Parser:
             raise ValueError(f"“{text}” is not one of {listed}")
         return value
 
+    parse_choice.choices = choices  # read by the format reference
     return parse_choice
 
 

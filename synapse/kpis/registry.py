@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from synapse.kpis.engine import KpiContext
@@ -29,6 +29,9 @@ class Kpi:
     ``band`` is ``(low, high)`` with ``None`` for an open side, or ``None`` for no band.
     ``direction``: ``higher``/``lower`` is better, ``inside`` the band is best, ``zero``
     closer to zero is better, ``none`` has no good or bad.
+    ``formula`` is the pure function ``compute`` applies to the gathered inputs; its
+    docstring states the formula and every reading chosen where kpis.md left one open,
+    and ``docs/kpis.md`` is generated from it (``manage.py kpi_docs``).
     """
 
     key: str
@@ -40,6 +43,7 @@ class Kpi:
     scopes: tuple[str, ...]
     compute: Compute
     definition: str
+    formula: Callable[..., Any]
     version: int = 1
     #: Values beyond these are "bad" rather than "warn" when outside the band.
     bad_below: Decimal | None = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -18,8 +17,8 @@ from synapse.demo.clock import at_local
 from synapse.kpis.engine import kpis_compute, kpis_compute_all_scopes
 from synapse.kpis.periods import Period
 from tests.demo.test_seed_demo import TODAY, seed
+from tests.paths import SMALL_FIRM
 
-EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "small-firm"
 PERCENT_UNITS = {"%", "%/month", "score"}  # NPS is a difference of two percentages
 #: Means of per-record percentages: the numerator is already a sum of percentages.
 MEANS_OF_PERCENTAGES = {"delivery_time_variance"}
@@ -46,7 +45,7 @@ def _check_values(periods: tuple[Period, ...], as_of: dt.datetime) -> set[str]:
 
 
 def test_every_value_of_the_small_firm_is_its_numerator_over_its_denominator():
-    call_command("import_data", str(EXAMPLE), stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("import_data", str(SMALL_FIRM), stdout=io.StringIO(), stderr=io.StringIO())
     periods = (Period.month(2025, 2), Period.quarter(2025, 1), Period.year(2025))
     checked = _check_values(periods, dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
     assert {"billable_utilization", "project_gross_margin", "nps"} <= checked

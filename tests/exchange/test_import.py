@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -22,12 +21,11 @@ from support.models import Ticket, TicketPause
 from surveys.models import SurveyInvitation, SurveyResponse
 from synapse.kpis.periods import local_midnight
 from tests.exchange.conftest import run_command, write_folder
+from tests.paths import SMALL_FIRM
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry
 
 pytestmark = pytest.mark.django_db
 
-# In the repository shared/ sits beside the repo root (../shared from it).
-SMALL_FIRM = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "small-firm"
 
 ALL_MODELS = (
     Client,

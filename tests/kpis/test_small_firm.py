@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "small-firm"
+from tests.paths import SMALL_FIRM
 
 pytestmark = pytest.mark.django_db
 
 
 def test_small_firm_example_gives_every_expected_kpi_value():
-    expected = json.loads((EXAMPLE / "expected.json").read_text())
-    call_command("import_data", str(EXAMPLE), stdout=io.StringIO(), stderr=io.StringIO())
+    expected = json.loads((SMALL_FIRM / "expected.json").read_text())
+    call_command("import_data", str(SMALL_FIRM), stdout=io.StringIO(), stderr=io.StringIO())
     start, end = expected["period"]
     out = io.StringIO()
     call_command(
