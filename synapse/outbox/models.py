@@ -8,8 +8,11 @@ from django.db import models
 class OutboxJob(models.Model):
     """A Celery task call that could not be enqueued; sent later by ``outbox_flush``.
 
-    ``sent_at`` empty = still to send. ``args`` are the task's JSON arguments (ids and
-    ISO strings, as every task takes).
+    ``sent_at`` empty = still to send; it is set only once the broker has taken the job.
+    ``claimed_until`` is the lease of the flush that is sending it: a flush killed
+    mid-send leaves a lease that runs out, and the next flush sends the job again (at
+    least once; tasks are safe to run twice). ``args`` are the task's JSON arguments
+    (ids and ISO strings, as every task takes).
     """
 
     task_name = models.CharField(max_length=200)
@@ -18,6 +21,7 @@ class OutboxJob(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]

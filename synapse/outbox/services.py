@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from celery import Task
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from synapse.celery import app as celery_app
@@ -17,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 #: The longest an enqueue waits for the broker to accept a connection.
 CONNECT_TIMEOUT_SECONDS = 2
+#: How long a flush holds a job it is sending before another flush may take it over.
+CLAIM_SECONDS = 300
 
 
 def _send(task: Task, args: list[Any]) -> None:
@@ -57,18 +60,23 @@ def enqueue_or_keep(task: Task, *args: Any) -> bool:
     return True
 
 
-def outbox_flush(*, limit: int = 500) -> int:
+def outbox_flush(*, limit: int = 500, now: dt.datetime | None = None) -> int:
     """Send the kept jobs, oldest first; return how many were handed to the broker.
 
-    Each job is claimed with a compare-and-set on ``sent_at`` (two flushes at once send
-    it once); a failed send un-claims it, counts the attempt, and stops the flush (the
-    broker is still down: the next run tries again).
+    Each job is claimed with a compare-and-set on a lease (``claimed_until``), so two
+    flushes at once send it once; ``sent_at`` is set only after the broker took it, so
+    a flush that dies between the claim and the send loses nothing: the lease runs out
+    after ``CLAIM_SECONDS`` and a later flush sends the job. A failed send frees the
+    claim, counts the attempt, and stops the flush (the broker is still down: the next
+    run tries again).
     """
+    now = now or timezone.now()
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     sent = 0
-    pending = OutboxJob.objects.filter(sent_at__isnull=True).order_by("pk")
+    pending = OutboxJob.objects.filter(free, sent_at__isnull=True).order_by("pk")
     for job in list(pending[:limit]):
-        claimed = OutboxJob.objects.filter(pk=job.pk, sent_at__isnull=True).update(
-            sent_at=timezone.now()
+        claimed = OutboxJob.objects.filter(free, pk=job.pk, sent_at__isnull=True).update(
+            claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS)
         )
         if not claimed:
             continue
@@ -81,11 +89,12 @@ def outbox_flush(*, limit: int = 500) -> int:
         except Exception as error:  # noqa: BLE001 - keep it for the next run
             with transaction.atomic():
                 OutboxJob.objects.filter(pk=job.pk).update(
-                    sent_at=None,
+                    claimed_until=None,
                     attempts=F("attempts") + 1,
                     last_error=f"{type(error).__name__}: {error}"[:500],
                 )
             logger.warning("Outbox flush stopped: %s could not be sent", job)
             break
+        OutboxJob.objects.filter(pk=job.pk).update(sent_at=timezone.now(), claimed_until=None)
         sent += 1
     return sent

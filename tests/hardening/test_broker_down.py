@@ -197,3 +197,40 @@ def test_the_outbox_is_flushed_every_minute_by_beat():
     )
     assert app.tasks[entry["task"]].delay().get() == 1
     assert not OutboxJob.objects.filter(sent_at__isnull=True).exists()
+
+
+class _Killed(BaseException):
+    """The process dying mid-send (not an error the flush can catch and handle)."""
+
+
+def test_a_flush_killed_between_claim_and_send_loses_no_job(monkeypatch):
+    """The job is marked sent only after the broker took it; a dead flush's claim expires."""
+    from synapse.outbox import services
+
+    job = OutboxJob.objects.create(
+        task_name="support.tasks.tickets_sla_refresh_holiday",
+        args=["2025-12-25"],
+        created_at=timezone.now(),
+    )
+    monkeypatch.setattr(app.conf, "task_always_eager", False)
+
+    def killed(task, args):
+        raise _Killed
+
+    monkeypatch.setattr(services, "_send", killed)
+    now = timezone.now()
+    with pytest.raises(_Killed):
+        outbox_flush(now=now)
+    job.refresh_from_db()
+    assert job.sent_at is None
+    assert job.claimed_until == now + dt.timedelta(seconds=services.CLAIM_SECONDS)
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(services, "_send", lambda task, args: sent.append((task.name, args)))
+    assert outbox_flush(now=now + dt.timedelta(seconds=10)) == 0  # still claimed
+    later = now + dt.timedelta(seconds=services.CLAIM_SECONDS + 1)
+    assert outbox_flush(now=later) == 1
+    assert sent == [("support.tasks.tickets_sla_refresh_holiday", ["2025-12-25"])]
+    job.refresh_from_db()
+    assert job.sent_at is not None and job.claimed_until is None
+    assert outbox_flush(now=later) == 0  # sent once
