@@ -12,7 +12,15 @@ class SurveyKind(models.TextChoices):
 
 
 class SurveyInvitation(models.Model):
-    """A survey link sent to a client contact after a project or a ticket."""
+    """A survey link sent to a client contact after a project or a ticket.
+
+    Its email is delivered at least once: an invitation Synapse writes starts with
+    ``mail_pending`` set, and only a successful send clears it and records
+    ``emailed_at`` (``sent_at`` then becomes that moment, so the link's lifetime runs
+    from the email). ``mail_claimed_until`` is the lease of the sender that holds it; a
+    sender that died leaves a lease that runs out and the sweep sends the mail again.
+    Imported invitations were sent by another tool: nothing is pending for them.
+    """
 
     invitation_id = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=8, choices=SurveyKind.choices)
@@ -43,10 +51,24 @@ class SurveyInvitation(models.Model):
         related_name="survey_invitations",
     )
     used_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    mail_pending = models.BooleanField(default=False)
+    mail_claimed_until = models.DateTimeField(null=True, blank=True)
+    mail_attempts = models.PositiveIntegerField(default=0)
+    mail_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-sent_at"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(mail_pending=True), name="invitation_mail_pending_idx"
+            )
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(mail_pending=False) | Q(emailed_at__isnull=True),
+                name="invitation_pending_not_emailed",
+            ),
             models.UniqueConstraint(
                 fields=["kind", "project"],
                 condition=Q(project__isnull=False),

@@ -129,7 +129,13 @@ def survey_contact_for(*, client_id: int, role: str) -> ClientContact | None:
 
 
 def survey_kinds_sent_recently(*, email: str, since: dt.datetime) -> set[str]:
-    """Return the survey kinds already sent to ``email`` (any case) after ``since``."""
+    """Return the survey kinds already sent to ``email`` (any case) after ``since``.
+
+    An invitation whose email is still pending counts too: it is delivered at least
+    once (``surveys.services.survey_mail_pending`` retries it until the mail server
+    takes it), so counting it keeps a contact from being asked twice in the window,
+    while a failed send no longer blocks the contact without ever reaching them.
+    """
     return set(
         SurveyInvitation.objects.filter(contact_email__iexact=email, sent_at__gt=since)
         .values_list("kind", flat=True)

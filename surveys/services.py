@@ -21,6 +21,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 # A token signed for survey links cannot be replayed as any other signed value of the site.
 LINK_SALT = "synapse.surveys.invitation-link"
+
+#: How long a sender holds the invitations it is emailing before a sweep may take over.
+MAIL_CLAIM_SECONDS = 600
 
 CSAT_SCALE = range(1, 6)
 NPS_SCALE = range(0, 11)
@@ -234,6 +238,7 @@ def _invite(*, subject: _Subject, now: dt.datetime) -> list[SurveyInvitation]:
             contact=contact,
             contact_email=contact.email,
             sent_at=now,
+            mail_pending=True,
             project=subject.project,
             ticket=subject.ticket,
         )
@@ -247,22 +252,69 @@ def _invite(*, subject: _Subject, now: dt.datetime) -> list[SurveyInvitation]:
         invitations.append(invitation)
     if invitations:
         pks = [invitation.pk for invitation in invitations]
-        transaction.on_commit(lambda: survey_invitations_mail(invitation_pks=pks))
+        transaction.on_commit(lambda: _mail_soon(pks), robust=True)
     return invitations
 
 
-def survey_invitations_mail(*, invitation_pks: list[int]) -> int:
+def _mail_soon(invitation_pks: list[int]) -> None:
+    """Hand the invitations' email to a worker (kept in the outbox if the broker is down)."""
+    from surveys.tasks import survey_mail_invitations
+    from synapse.outbox.services import enqueue_or_keep
+
+    enqueue_or_keep(survey_mail_invitations, invitation_pks)
+
+
+def survey_invitations_mail(*, invitation_pks: list[int], now: dt.datetime | None = None) -> int:
     """Email the contact of these invitations (one subject, one contact) their survey links.
 
-    Return the number of messages sent (0 or 1).
+    At least once, never twice at the same time: each pending invitation is claimed with
+    a compare-and-set on its lease (``mail_claimed_until``), the email is sent, and only
+    then are the invitations marked emailed (``emailed_at``, and ``sent_at`` moved to
+    the same moment). A send that fails frees the claim, counts the attempt and raises,
+    so the task retries and ``survey_mail_pending`` sweeps up what is left. Return the
+    number of messages sent (0 when nothing was pending or another sender holds them).
     """
+    now = now or timezone.now()
+    lease = now + dt.timedelta(seconds=MAIL_CLAIM_SECONDS)
+    free = Q(mail_claimed_until__isnull=True) | Q(mail_claimed_until__lt=now)
+    claimed = [
+        pk
+        for pk in invitation_pks
+        if SurveyInvitation.objects.filter(free, pk=pk, mail_pending=True).update(
+            mail_claimed_until=lease
+        )
+    ]
     invitations = list(
         SurveyInvitation.objects.select_related("client", "contact", "project", "ticket")
-        .filter(pk__in=invitation_pks)
+        .filter(pk__in=claimed)
         .order_by("kind")
     )
     if not invitations:
         return 0
+    try:
+        sent = _send_invitation_mail(invitations)
+    except Exception as error:
+        SurveyInvitation.objects.filter(pk__in=claimed).update(
+            mail_claimed_until=None,
+            mail_attempts=F("mail_attempts") + 1,
+            mail_error=f"{type(error).__name__}: {error}"[:500],
+        )
+        logger.warning("Survey email to %s failed; it stays pending", invitations[0].contact_email)
+        raise
+    emailed = timezone.now()
+    SurveyInvitation.objects.filter(pk__in=claimed).update(
+        mail_pending=False,
+        emailed_at=emailed,
+        sent_at=emailed,
+        mail_claimed_until=None,
+        mail_attempts=F("mail_attempts") + 1,
+        mail_error="",
+    )
+    return sent
+
+
+def _send_invitation_mail(invitations: list[SurveyInvitation]) -> int:
+    """Send one email with the links of ``invitations`` (one subject, one contact)."""
     first = invitations[0]
     context = {
         "contact_name": first.contact.name if first.contact else "",
@@ -276,6 +328,33 @@ def survey_invitations_mail(*, invitation_pks: list[int]) -> int:
     subject = render_to_string("surveys/email_invitation_subject.txt", context).strip()
     body = render_to_string("surveys/email_invitation.txt", context)
     return send_mail(subject, body, None, [first.contact_email])
+
+
+def survey_mail_pending(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Send every invitation email still pending and not held by a sender; return mails sent.
+
+    The sweep behind the at-least-once promise (beat, every five minutes): it picks up
+    what a failed send, a dead worker or a lost task left pending. Invitations of one
+    subject and contact go in one email, as when they were written. It stops at the
+    first failure (the mail server is still down: the next sweep tries again).
+    """
+    now = now or timezone.now()
+    free = Q(mail_claimed_until__isnull=True) | Q(mail_claimed_until__lt=now)
+    groups: dict[tuple, list[int]] = {}
+    pending = (
+        SurveyInvitation.objects.filter(free, mail_pending=True)
+        .order_by("pk")
+        .values_list("pk", "contact_email", "project_id", "ticket_id")[:limit]
+    )
+    for pk, email, project_id, ticket_id in pending:
+        groups.setdefault((email.lower(), project_id, ticket_id), []).append(pk)
+    sent = 0
+    for pks in groups.values():
+        try:
+            sent += survey_invitations_mail(invitation_pks=pks, now=now)
+        except Exception:  # noqa: BLE001 - logged and kept pending by the send itself
+            break
+    return sent
 
 
 def survey_post_allowed(*, ip: str, now: float | None = None) -> bool:

@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.tasks.tickets_sla_warn",
         "schedule": crontab(minute="*/5"),
     },
+    # Survey emails are delivered at least once: send what a failure left pending.
+    "survey-mail-pending": {
+        "task": "surveys.tasks.survey_mail_pending",
+        "schedule": crontab(minute="*/5"),
+    },
     # Send the tasks kept while the broker was down (synapse.outbox).
     "outbox-flush": {
         "task": "synapse.outbox.tasks.outbox_flush",

@@ -182,6 +182,9 @@ CASES: dict[str, Callable[[dict[str, Any]], None]] = {
         w["invitation"], invitation_id="INV-DUP-T", project_id=None
     ),
     "response_score_on_scale": lambda w: _set(SurveyResponse, w["response"], score=6),
+    "invitation_pending_not_emailed": lambda w: _set(
+        SurveyInvitation, w["invitation"], mail_pending=True, emailed_at=AT
+    ),
 }
 
 #: Unique columns (``unique=True``): a second row with the same value.
