@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -31,6 +29,7 @@ from support.models import Ticket
 from surveys import selectors
 from surveys.models import SurveyInvitation, SurveyKind, SurveyResponse
 from synapse.links import absolute_url
+from synapse.security.limits import rate_limit_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -361,21 +360,14 @@ def survey_post_allowed(*, ip: str, now: float | None = None) -> bool:
     """Count one survey POST from ``ip``; return whether it is within the rate limit.
 
     A fixed window in the cache: at most ``SYNAPSE_SURVEY_POSTS_PER_WINDOW`` (default
-    20) POSTs per address every ``SYNAPSE_SURVEY_RATE_WINDOW_SECONDS`` (default 600).
-    A cache that is down lets the POST through: the rate limit guards against abuse,
-    the signed single-use link guards the data.
+    20) POSTs per client address every ``SYNAPSE_SURVEY_RATE_WINDOW_SECONDS`` (default
+    600). A cache that is down lets the POST through (``rate_limit_allowed``): the rate
+    limit guards against abuse, the signed single-use link guards the data.
     """
-    window = int(getattr(settings, "SYNAPSE_SURVEY_RATE_WINDOW_SECONDS", 600))
-    limit = int(getattr(settings, "SYNAPSE_SURVEY_POSTS_PER_WINDOW", 20))
-    moment = time.time() if now is None else now
-    key = f"surveys:post:{ip}:{int(moment // window)}"
-    try:
-        cache.add(key, 0, timeout=window)
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add() and incr()
-        cache.set(key, 1, timeout=window)
-        count = 1
-    except Exception:  # noqa: BLE001 - any cache backend failure
-        logger.warning("Survey rate limit skipped: the cache is unavailable", exc_info=True)
-        return True
-    return count <= limit
+    return rate_limit_allowed(
+        purpose="survey-post",
+        ident=ip,
+        limit=int(getattr(settings, "SYNAPSE_SURVEY_POSTS_PER_WINDOW", 20)),
+        window=int(getattr(settings, "SYNAPSE_SURVEY_RATE_WINDOW_SECONDS", 600)),
+        now=now,
+    )

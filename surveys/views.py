@@ -17,6 +17,7 @@ from surveys.services import (
     survey_invitation_from_token,
     survey_post_allowed,
 )
+from synapse.security.backends import client_ip_address
 
 
 def _link_error(request: HttpRequest, error: SurveyLinkError) -> HttpResponse:
@@ -44,7 +45,7 @@ def _page(
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey_answer_view(request: HttpRequest, token: str) -> HttpResponse:
     """Show the survey of a valid link (GET and HEAD change nothing); record the answer on POST."""
-    if request.method == "POST" and not survey_post_allowed(ip=request.META.get("REMOTE_ADDR", "")):
+    if request.method == "POST" and not survey_post_allowed(ip=client_ip_address(request) or ""):
         return render(request, "surveys/survey_rate_limited.html", status=429)
     try:
         invitation = survey_invitation_from_token(token=token)

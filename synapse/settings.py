@@ -140,6 +140,10 @@ if SYNAPSE_CACHE_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": SYNAPSE_CACHE_URL,
             "KEY_PREFIX": os.environ.get("SYNAPSE_CACHE_KEY_PREFIX", "synapse"),
+            # A Redis that is away costs a request at most a second per cache call: the
+            # throttles, rate limits and fragments then go on without it
+            # (synapse.security.limits.FailOpenCache).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         },
     }
     # The dashboards' fragments under a prefix of their own (the same Redis).

@@ -51,10 +51,14 @@ from django.core.cache import caches
 from django.db import connection
 from django.utils.connection import ConnectionProxy
 
+from synapse.security.limits import FailOpenCache
+
 logger = logging.getLogger(__name__)
 
 #: The fragments' own cache (``CACHES["dashboards"]``), like ``django.core.cache.cache``.
 cache = ConnectionProxy(caches, "dashboards")
+# Reads and writes of fragments: a cache that is down only means rendering afresh.
+_fail_open = FailOpenCache(purpose="dashboards", alias="dashboards")
 
 #: Seconds a fragment is kept (the token makes it stale long before, as needed).
 FRAGMENT_TIMEOUT = 6 * 3600
@@ -151,16 +155,9 @@ def fragment_key(page: str, *parts: Hashable) -> str:
 
 def fragment_get(key: str) -> object | None:
     """Return the cached fragment under ``key``, or ``None`` (also when the cache is down)."""
-    try:
-        return cache.get(key)
-    except Exception:  # noqa: BLE001 - any cache backend failure: render instead
-        logger.warning("Dashboard cache unavailable: rendering", exc_info=True)
-        return None
+    return _fail_open.get(key)
 
 
 def fragment_set(key: str, value: object) -> None:
     """Store ``value`` under ``key`` for ``FRAGMENT_TIMEOUT`` (a cache failure is ignored)."""
-    try:
-        cache.set(key, value, timeout=FRAGMENT_TIMEOUT)
-    except Exception:  # noqa: BLE001 - the page was rendered; caching is an optimisation
-        logger.warning("Dashboard cache unavailable: fragment not stored", exc_info=True)
+    _fail_open.set(key, value, timeout=FRAGMENT_TIMEOUT)
