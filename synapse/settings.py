@@ -236,12 +236,14 @@ CONTENT_SECURITY_POLICY = {
 SYNAPSE_SESSION_IDLE_MINUTES = int(os.environ.get("SYNAPSE_SESSION_IDLE_MINUTES", "30"))
 SYNAPSE_SESSION_MAX_HOURS = int(os.environ.get("SYNAPSE_SESSION_MAX_HOURS", "12"))
 SESSION_COOKIE_AGE = SYNAPSE_SESSION_MAX_HOURS * 3600
-# Login throttling (django-axes): 10 consecutive failures lock out the account (whatever
-# the address) and, counted apart, the address (whatever the account) for 30 minutes.
+# Login throttling (django-axes): 10 failures lock out an account *from that address*
+# and, counted apart, an address (whatever the accounts it tried) for 30 minutes. A lock
+# on the account alone would let anyone lock a known user out from everywhere; guessing
+# one account from many addresses is left to password strength (Django's validators).
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 AXES_FAILURE_LIMIT = int(os.environ.get("SYNAPSE_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SYNAPSE_LOGIN_LOCKOUT_MINUTES", "30")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 # A success does not clear the counters: axes would clear every counter of the address
 # too, so one good login of one's own would reset the guesses against someone else's.
 AXES_RESET_ON_SUCCESS = False
@@ -253,6 +255,10 @@ AXES_CLIENT_IP_CALLABLE = "synapse.security.backends.client_ip_address"
 # (the admin pages of axes are off until the admin tests' fixture has rows of them).
 AXES_ENABLE_ADMIN = False
 AXES_LOCKOUT_CALLABLE = "synapse.security.views.lockout"
+# Password reset emails (synapse.accounts.services.password_reset_allowed): at most this
+# many an hour to one email address, and requests an hour from one client address.
+SYNAPSE_PASSWORD_RESET_PER_EMAIL = int(os.environ.get("SYNAPSE_PASSWORD_RESET_PER_EMAIL", "3"))
+SYNAPSE_PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("SYNAPSE_PASSWORD_RESET_PER_ADDRESS", "10"))
 # Second factor (django-otp, TOTP) for the Django admin: on in production, off in debug
 # mode (the demo) and under pytest unless a test turns it on.
 SYNAPSE_ADMIN_REQUIRE_OTP = env_bool("SYNAPSE_ADMIN_REQUIRE_OTP", not DEBUG and not TESTING)

@@ -16,10 +16,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("no-role/", views.no_role, name="no_role"),
     # Password reset: the same "check your email" page whether or not the address belongs
-    # to an account (no user enumeration).
+    # to an account (no user enumeration) and whether or not its limits sent the email.
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",
             success_url=reverse_lazy("accounts:password_reset_done"),

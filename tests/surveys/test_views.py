@@ -226,6 +226,23 @@ def test_too_many_posts_from_one_address_are_refused_and_record_nothing(client):
     assert other.post(_url(invitations[2]), {"score": "5"}).status_code == 302
 
 
+@override_settings(SYNAPSE_SURVEY_POSTS_PER_WINDOW=2, SYNAPSE_PROXY_COUNT=1)
+def test_behind_a_proxy_the_limit_counts_the_forwarded_client_address():
+    """Every post arrives from the proxy (10.9.0.1): one client over its limit leaves the
+    other clients behind the same proxy unaffected."""
+    proxy = Client(REMOTE_ADDR="10.9.0.1")
+    invitations = [SurveyInvitationFactory(sent_at=NOW) for _ in range(4)]
+    sprayer = {"HTTP_X_FORWARDED_FOR": "203.0.113.5"}
+    assert proxy.post(_url(invitations[0]), {"score": "5"}, **sprayer).status_code == 302
+    assert proxy.post(_url(invitations[1]), {"score": "5"}, **sprayer).status_code == 302
+    assert proxy.post(_url(invitations[2]), {"score": "5"}, **sprayer).status_code == 429
+    other = {"HTTP_X_FORWARDED_FOR": "198.51.100.4"}
+    assert proxy.post(_url(invitations[2]), {"score": "5"}, **other).status_code == 302
+    # A forged first entry does not give the sprayer a fresh count.
+    forged = {"HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.5"}
+    assert proxy.post(_url(invitations[3]), {"score": "5"}, **forged).status_code == 429
+
+
 def test_other_methods_are_not_allowed(client):
     invitation = SurveyInvitationFactory(sent_at=NOW)
     assert client.put(_url(invitation)).status_code == 405
