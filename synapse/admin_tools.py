@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 
+from synapse.spreadsheets import spreadsheet_safe
+
 #: Rows fetched per database round trip while streaming an export.
 EXPORT_CHUNK_SIZE = 2000
 
@@ -33,8 +35,14 @@ def csv_cell(value: Any) -> str:
     Money and hours (``Decimal``) keep their exact digits (``1234.50``), dates are
     ``YYYY-MM-DD``, datetimes ISO 8601 in the firm's time zone with their offset,
     booleans ``true``/``false``, no value is an empty cell, a related object its
-    ``str()``; HTML from admin display methods is stripped.
+    ``str()``; HTML from admin display methods is stripped. The file is opened in
+    spreadsheets, so text a spreadsheet would run as a formula gets a ``'`` in front
+    (``synapse.spreadsheets.spreadsheet_safe``; plain numbers such as ``-5.00`` are kept).
     """
+    return spreadsheet_safe(_csv_text(value))
+
+
+def _csv_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -61,7 +69,7 @@ def export_rows(
 ) -> Iterator[list[str]]:
     """Yield the header, then one row of cells per object, for ``columns``."""
     yield [
-        str(label_for_field(name, modeladmin.model, modeladmin, return_attr=False))
+        csv_cell(label_for_field(name, modeladmin.model, modeladmin, return_attr=False))
         for name in columns
     ]
     for obj in objects:

@@ -5,6 +5,10 @@ gives byte-identical files: every file is written (a header alone when empty),
 columns in the documented order, rows sorted by the file's key in code-point order
 (the same on SQLite and PostgreSQL), decimals with exactly two places, datetimes in
 UTC with a ``Z``, booleans ``true``/``false``, ``\\n`` line endings, UTF-8.
+
+Text is written exactly as stored, even when it begins with ``=``, ``+``, ``-`` or ``@``:
+these files are the machine format ``import_data`` reads back, not a download for
+spreadsheets (the admin's CSV export is that, through ``synapse.spreadsheets``).
 """
 
 from __future__ import annotations

