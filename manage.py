@@ -16,6 +16,12 @@ def main():
             "available on your PYTHONPATH environment variable? Did you "
             "forget to activate a virtual environment?"
         ) from exc
+    from synapse.security.startup import command_refusal
+
+    refusal = command_refusal(sys.argv)
+    if refusal:
+        sys.stderr.write(refusal + "\n")
+        sys.exit(1)
     execute_from_command_line(sys.argv)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
-from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.exceptions import ImproperlyConfigured
+
+from synapse.security.startup import secret_key_refusal
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "synapse.settings")
 
 application = get_asgi_application()
 
-if settings.SECRET_KEY_MISSING and not settings.DEBUG:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
+if refusal := secret_key_refusal("the web server"):
+    raise ImproperlyConfigured(refusal)

@@ -31,9 +31,10 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 TESTING = env_bool("SYNAPSE_TESTING", False) or "pytest" in sys.modules
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-# Without DJANGO_SECRET_KEY, management commands (import_data, kpi_report, ...) still run
-# with a throwaway key, but a web server refuses to start unless debug is on
-# (synapse/wsgi.py) and `check --deploy` fails (synapse/accounts/checks.py).
+# Without DJANGO_SECRET_KEY, commands that neither sign nor send (check, migrate,
+# import_data, kpi_report, ...) still run with a throwaway key; unless debug is on, the
+# web server, the Celery worker and beat and every other command refuse to start
+# (synapse/security/startup.py) and `check --deploy` fails (synapse/accounts/checks.py).
 SECRET_KEY_MISSING = not SECRET_KEY
 if SECRET_KEY_MISSING:
     SECRET_KEY = "insecure-throwaway-key"  # noqa: S105

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
+
+from synapse.security.startup import secret_key_refusal
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "synapse.settings")
 
 application = get_wsgi_application()
 
-if settings.SECRET_KEY_MISSING and not settings.DEBUG:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
+if refusal := secret_key_refusal("the web server"):
+    raise ImproperlyConfigured(refusal)
