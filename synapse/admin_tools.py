@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 
+from synapse.dates import validate_date_range
 from synapse.spreadsheets import spreadsheet_safe
 
 #: Rows fetched per database round trip while streaming an export.
@@ -102,10 +103,16 @@ def export_as_csv(
 
 
 class SynapseModelAdmin(admin.ModelAdmin):
-    """The base admin of every Synapse model: CSV export on the changelist, 50 rows a page."""
+    """The base admin of every Synapse model: CSV export on the changelist, 50 rows a page,
+    dates within ``synapse.dates``' range."""
 
     actions = [export_as_csv]
     list_per_page = 50
+    # Every date and datetime typed in the admin within the dates Synapse accepts.
+    formfield_overrides = {
+        models.DateField: {"validators": [validate_date_range]},
+        models.DateTimeField: {"validators": [validate_date_range]},
+    }
 
 
 class ReadOnlyModelAdmin(SynapseModelAdmin):

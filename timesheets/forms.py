@@ -15,6 +15,7 @@ from django import forms
 
 from projects.models import Contract, Project
 from support.models import Ticket
+from synapse.dates import validate_date_range
 from synapse.exchange import schemas
 from timesheets.models import TimeEntry
 from timesheets.selectors import Choice, RowKey, week_start_of
@@ -37,10 +38,11 @@ def _hours_or_none(text: str, *, label: str) -> Decimal | None:
 class WeekForm(forms.Form):
     """The ``?week=`` of the grid: any day of the week wanted (its Monday is used)."""
 
-    week = forms.DateField(required=False)
+    week = forms.DateField(required=False, validators=[validate_date_range])
 
     def week_start(self, today: dt.date) -> dt.date:
-        """Return the Monday of the week asked for, or of ``today``'s week."""
+        """Return the Monday of the week asked for, or of ``today``'s week (also when the
+        week asked for is not a date or out of range: ``errors`` says so)."""
         day = self.cleaned_data.get("week") if self.is_valid() else None
         return week_start_of(day or today)
 
@@ -49,7 +51,7 @@ class CellForm(forms.Form):
     """One cell of the grid: its row, its day, the hours typed and the hours seen before."""
 
     row = forms.CharField(max_length=80)
-    day = forms.DateField()
+    day = forms.DateField(validators=[validate_date_range])
     hours = forms.CharField(required=False, max_length=16)
     seen = forms.CharField(required=False, max_length=16)
 
@@ -112,7 +114,7 @@ class AddRowForm(forms.Form):
 class SubmitForm(forms.Form):
     """Submit a week: its Monday and the timesheet version shown on the page."""
 
-    week = forms.DateField(widget=forms.HiddenInput)
+    week = forms.DateField(widget=forms.HiddenInput, validators=[validate_date_range])
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 

@@ -99,7 +99,10 @@ def week(request: HttpRequest) -> HttpResponse:
     if getattr(request.user, "employee", None) is None and user_role(request.user) == ADMIN:
         return redirect("timesheets:approvals")
     employee = _own_employee(request)
-    week_start = WeekForm(request.GET).week_start(timezone.localdate())
+    form = WeekForm(request.GET)
+    week_start = form.week_start(timezone.localdate())
+    for error in form.errors.get("week", []):
+        messages.warning(request, f"{error} Showing this week.")
     template = WEEK
     if request.htmx:
         template += "#week-grid"

@@ -8,15 +8,11 @@ from typing import Any
 from django.db.models import QuerySet
 
 from synapse.api.permissions import visible_usernames
+from synapse.dates import DATE_RANGE_MESSAGE, date_in_range
 from synapse.kpis.engine import kpis_compute
 from synapse.kpis.management.commands.kpi_report import scope_exists
 from synapse.kpis.models import KpiSnapshot
 from synapse.kpis.periods import Period, Scope
-
-# Periods are read in firm time down to the day after the end; keep clear of the
-# calendar's edges (year 1 and 9999), where that arithmetic would overflow.
-EARLIEST = dt.date(1900, 1, 1)
-LATEST = dt.date(2999, 12, 31)
 
 
 def kpi_report_build(*, start: dt.date, end: dt.date, scope: Scope) -> dict[str, Any]:
@@ -34,8 +30,10 @@ def kpi_query_errors(*, start: dt.date, end: dt.date, scope_text: str) -> dict[s
     """Return the problems of a live KPI query, per parameter (empty when it is fine)."""
     errors: dict[str, str] = {}
     for name, day in (("start", start), ("end", end)):
-        if not EARLIEST <= day <= LATEST:
-            errors[name] = f"{day} is outside {EARLIEST} to {LATEST}"
+        # Periods are read in firm time down to the day after the end: the calendar's
+        # edges (year 1 and 9999) would overflow.
+        if not date_in_range(day):
+            errors[name] = f"{day}: {DATE_RANGE_MESSAGE}"
     if "end" not in errors and "start" not in errors and end < start:
         errors["end"] = f"{end} is before start {start}"
     try:

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
+from synapse.dates import validate_date_range
 from synapse.fields import FixedPointField
 from synapse.kpis.models import KpiSnapshot
 
@@ -53,6 +54,8 @@ class SynapseModelSerializer(serializers.ModelSerializer):
             kwargs.pop("max_value", None)
             kwargs["max_digits"] = 14
             kwargs["decimal_places"] = model_field.places
+        if isinstance(model_field, models.DateField):  # DateTimeField too
+            kwargs["validators"] = [*kwargs.get("validators", []), validate_date_range]
         return field_class, kwargs
 
     def row(self, attrs: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from projects.models import Client, Contract, Downtime, Project, ProjectProgress
 from support.models import Ticket
 from synapse.dashboards import presentation
+from synapse.dates import DATE_RANGE_MESSAGE, date_in_range
 from synapse.kpis.engine import KpiContext, bands_in_force, kpis_compute
 from synapse.kpis.models import KpiSnapshot
 from synapse.kpis.periods import COMPANY, Period, Scope, local_date
@@ -78,9 +79,14 @@ def page_params(query: Mapping[str, str], *, today: dt.date) -> PageParams:
     day = today
     if query.get("period"):
         try:
-            day = dt.date.fromisoformat(query["period"])
+            asked = dt.date.fromisoformat(query["period"])
         except ValueError:
             errors.append(f"“{query['period']}” is not a date (YYYY-MM-DD): showing today.")
+        else:
+            if date_in_range(asked):
+                day = asked
+            else:
+                errors.append(f"{asked.isoformat()}: {DATE_RANGE_MESSAGE} Showing today.")
     scope = COMPANY
     if query.get("scope"):
         try:

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from synapse.dates import DATE_RANGE_MESSAGE, date_in_range
 from synapse.kpis.periods import firm_tz
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -57,9 +58,10 @@ def parse_date(text: str) -> dt.date:
     if not _DATE.fullmatch(text):
         raise ValueError(f"“{text}” is not a date (YYYY-MM-DD)")
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"“{text}” is not a valid date") from None
+    return _in_range(day, text)
 
 
 def parse_month(text: str) -> dt.date:
@@ -68,7 +70,7 @@ def parse_month(text: str) -> dt.date:
     match = _MONTH.fullmatch(text)
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValueError(f"“{text}” is not a month (YYYY-MM)")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    return _in_range(dt.date(int(match.group(1)), int(match.group(2)), 1), text)
 
 
 def parse_datetime(text: str) -> dt.datetime:
@@ -82,7 +84,14 @@ def parse_datetime(text: str) -> dt.datetime:
         raise ValueError(f"“{text}” is not a valid datetime") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=firm_tz())
-    return moment
+    return _in_range(moment, text)
+
+
+def _in_range(value: Any, text: str) -> Any:
+    """Return ``value``, a date or datetime, or raise when Synapse does not accept it."""
+    if not date_in_range(value):
+        raise ValueError(f"“{text}” is out of range: {DATE_RANGE_MESSAGE}")
+    return value
 
 
 def parse_decimal(text: str, places: int = 2) -> Decimal:

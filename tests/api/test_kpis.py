@@ -75,7 +75,7 @@ def test_scope_defaults_to_company(api, csat_example):
         ),
         (
             "start=0001-01-01&end=2025-02-28",
-            {"start": ["0001-01-01 is outside 1900-01-01 to 2999-12-31"]},
+            {"start": ["0001-01-01: Dates run from 1900-01-01 to 2999-12-31 in Synapse."]},
         ),
     ],
 )
