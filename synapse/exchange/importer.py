@@ -1054,13 +1054,16 @@ class _ImportRun:
             for chunk in _chunks(sorted(self.changed_projects)):
                 projects_refresh_derived(Project.objects.filter(pk__in=chunk))
         try:
+            from synapse.accounts.services import leavers_deactivate
             from synapse.accounts.signals import employee_groups_sync
         except ImportError:
             pass
         else:
-            changed = Employee.objects.filter(pk__in=self.changed_employees)
-            for employee in changed.select_related("user"):
-                employee_groups_sync(employee=employee)
+            for chunk in _chunks(sorted(self.changed_employees)):
+                changed = Employee.objects.filter(pk__in=chunk)
+                for employee in changed.select_related("user"):
+                    employee_groups_sync(employee=employee)
+                leavers_deactivate(employees=changed)
 
     def _refresh_tickets(self) -> None:
         if not self.sla_tickets and not self.holidays_changed:
