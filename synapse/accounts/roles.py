@@ -49,7 +49,6 @@ SECOND_FACTOR_MESSAGE = (
     "authenticator app (no device yet? `python manage.py otp_enroll USERNAME` enrols one). "
     "API tokens never carry a second factor: they act with the employee role only."
 )
-NO_ROLE_MESSAGE = "Your account is not linked to an employee with a role."
 DENIED_MESSAGE = "Your role does not give access to this page."
 
 
