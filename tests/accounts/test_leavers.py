@@ -162,3 +162,37 @@ def test_a_new_employee_who_has_already_left_gets_an_inactive_account():
     )
     employee.user.refresh_from_db()
     assert employee.user.is_active is False
+
+
+def test_an_admin_setting_a_past_end_date_deactivates_the_account(client):
+    admin_user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    employee = EmployeeFactory(user=UserFactory(username="max"), role=Employee.Role.STAFF)
+    rate = employee.rates.get()
+    client.force_login(admin_user)
+    url = reverse("admin:timesheets_employee_change", args=[employee.pk])
+    response = client.post(
+        url,
+        {
+            "user": employee.user_id,
+            "full_name": "Max Mover",
+            "email": "",
+            "role": "staff",
+            "hours_per_day": "8",
+            "employed_from": "2024-01-01",
+            "employed_until": days_from_today(-1).isoformat(),
+            "manager": "",
+            "rates-TOTAL_FORMS": "1",
+            "rates-INITIAL_FORMS": "1",
+            "rates-0-id": rate.pk,
+            "rates-0-employee": employee.pk,
+            "rates-0-effective_from": "2024-01-01",
+            "rates-0-cost_rate": "50.00",
+            "rates-0-bill_rate": "140.00",
+            "leave-TOTAL_FORMS": "0",
+            "leave-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    employee.user.refresh_from_db()
+    assert employee.user.is_active is False
+    assert Employee.objects.get(pk=employee.pk).full_name == "Max Mover"
