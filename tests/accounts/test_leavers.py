@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -196,3 +197,19 @@ def test_an_admin_setting_a_past_end_date_deactivates_the_account(client):
     employee.user.refresh_from_db()
     assert employee.user.is_active is False
     assert Employee.objects.get(pk=employee.pk).full_name == "Max Mover"
+
+
+def test_a_leaving_executive_gets_no_more_alert_emails():
+    from synapse.kpis.selectors import executive_emails
+
+    EmployeeFactory(user=UserFactory(username="eve"), role=Employee.Role.EXECUTIVE)
+    gone = EmployeeFactory(
+        user=UserFactory(username="gus"),
+        role=Employee.Role.EXECUTIVE,
+        employed_until=days_from_today(0),
+    )
+    board = UserFactory(username="board", email="board@example.com")
+    board.groups.add(Group.objects.get(name="executive"))
+    assert executive_emails() == ["board@example.com", "eve@example.com", "gus@example.com"]
+    Employee.objects.filter(pk=gone.pk).update(employed_until=days_from_today(-1))
+    assert executive_emails() == ["board@example.com", "eve@example.com"]
