@@ -351,11 +351,14 @@ CELERY_BEAT_SCHEDULE = {
 # Django REST framework: https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     # Token first: an anonymous call gets 401 with a ``WWW-Authenticate: Token`` header.
+    # Tokens of leavers and deactivated accounts are refused with a message.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "synapse.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["synapse.api.permissions.HasRole"],
+    # A refusal names the reason when the account's reach is cut (leaver, no second factor).
+    "EXCEPTION_HANDLER": "synapse.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "synapse.api.schema.SynapseAutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

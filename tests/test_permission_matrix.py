@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 
 from surveys import services as survey_services
 from tests.factories import (
@@ -249,3 +250,54 @@ def test_every_url_is_in_the_matrix(world):
         and name not in covered
     }
     assert missing == set()
+
+
+# Cut reach: the same matrix read for accounts whose reach is cut short (accounts/roles.py).
+
+HELD_ROLES = ("staff", "executive")
+
+
+@pytest.mark.parametrize(
+    ("row", "role", "method"),
+    [
+        pytest.param(row, role, method, id=f"{method.upper()} {row.url} {role}")
+        for row in MATRIX
+        for method in ("get", "post")
+        for role in HELD_ROLES
+    ],
+)
+def test_an_unverified_superuser_gets_what_their_employee_role_gets(
+    client, world, settings, row, role, method
+):
+    """With the second factor required and not verified, a superuser who is also on the
+    staff (or an executive) answers exactly like that employee role, on every URL."""
+    settings.SYNAPSE_ADMIN_REQUIRE_OTP = True
+    user = world["users"][role]
+    user.is_superuser = user.is_staff = True
+    user.save()
+    expected = getattr(row, method)[ROLES.index(role)]
+    assert _request(client, world, row, role, method).status_code == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "method"),
+    [
+        pytest.param(row, method, id=f"{method.upper()} {row.url}")
+        for row in MATRIX
+        for method in ("get", "post")
+    ],
+)
+def test_a_leaver_gets_what_anonymous_users_get(client, world, row, method):
+    """A manager whose employment ended yesterday (account still active: nobody saved the
+    record since) answers like a signed-out visitor on every URL."""
+    manager = world["users"]["manager"]
+    type(manager.employee).objects.filter(pk=manager.employee.pk).update(
+        employed_until=timezone.localdate() - dt.timedelta(days=1)
+    )
+    manager.refresh_from_db()
+    assert manager.is_active
+    expected = getattr(row, method)[ROLES.index("anonymous")]
+    response = _request(client, world, row, "manager", method)
+    assert response.status_code == expected
+    if expected == 302:
+        assert "/login/" in response["Location"]

@@ -16,7 +16,7 @@ from django import forms
 from projects.models import Contract, Project
 from support.models import Ticket
 from synapse.dates import validate_date_range
-from synapse.exchange import schemas
+from synapse.exchange import rules, schemas
 from timesheets.models import TimeEntry
 from timesheets.selectors import Choice, RowKey, week_start_of
 
@@ -98,6 +98,14 @@ class AddRowForm(forms.Form):
         for choice in targets:
             groups.setdefault(choice.group, []).append((choice.value, choice.label))
         self.fields["target"].choices = [("", "Choose…"), *groups.items()]
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse billable internal or training time (the import's rule, word for word)."""
+        cleaned = super().clean()
+        message = rules.non_billable_error(cleaned)
+        if message:
+            self.add_error("billable", f"Billable {message}.")
+        return cleaned
 
     def row_key(self) -> RowKey:
         """Return the row the cleaned form asks for (internal time is never billable)."""

@@ -261,7 +261,8 @@ def time_entry_save_cell(
     Refused: a submitted or approved week (``WeekNotEditable``); a cell holding several
     entries (imported with different notes: edit them one by one); and the import's
     rules (``synapse.exchange.rules.validate_time_entry``): hours 0–24, the day's total
-    at most 24, the day inside the employment (``TimesheetError`` with ``errors``).
+    at most 24, the day inside the employment, no billable internal or training time
+    (``TimesheetError`` with ``errors``).
     """
     sheet = _locked_week(employee=employee, week_start=week_start_of(day))
     _refuse_unless_editable(sheet)
@@ -289,7 +290,13 @@ def time_entry_save_cell(
             .aggregate(total=Sum("hours", default=Decimal(0)))["total"]
         )
         errors = rules.validate_time_entry(
-            {"hours": hours, "date": day, "username": employee.user.username},
+            {
+                "hours": hours,
+                "date": day,
+                "username": employee.user.username,
+                "activity": key.activity,
+                "billable": key.billable,
+            },
             employment=(employee.employed_from, employee.employed_until),
             other_hours_that_day=others,
         )

@@ -171,7 +171,8 @@ def add_row(request: HttpRequest) -> HttpResponse:
         extra["add_row_form"] = form
     if not request.htmx:
         if not form.is_valid():
-            messages.error(request, "Choose what the row is for.")
+            refused = form.errors.get("billable") or ["Choose what the row is for."]
+            messages.error(request, refused[0])
         return redirect(_week_url(week_start))
     context = _week_context(request, employee, week_start, **extra)
     return render(request, WEEK + "#week-grid", context)

@@ -1,4 +1,4 @@
-"""Keep the role groups in step with each employee's role."""
+"""Keep the role groups in step with each employee's role; deactivate leavers' accounts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from synapse.accounts.roles import ROLES
+from synapse.accounts.services import leavers_deactivate
 from timesheets.models import Employee
 
 
@@ -24,3 +25,4 @@ def employee_groups_sync(*, employee: Employee) -> None:
 def employee_saved(sender: type[Employee], instance: Employee, raw: bool = False, **_: Any) -> None:
     if not raw:
         employee_groups_sync(employee=instance)
+        leavers_deactivate(employees=Employee.objects.filter(pk=instance.pk))

@@ -109,6 +109,8 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
     dry_run: bool = False
     notes: list[str] = field(default_factory=list)
+    #: Each account email the import changed (``--update-accounts``): "user: old → new".
+    email_changes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -234,7 +236,11 @@ def ticket_status_for(
 
 
 def exchange_import(
-    *, directory: Path, dry_run: bool = False, progress: TextIO | None = None
+    *,
+    directory: Path,
+    dry_run: bool = False,
+    progress: TextIO | None = None,
+    update_accounts: bool = False,
 ) -> ImportReport:
     """Validate and upsert every known CSV file in ``directory``; all or nothing.
 
@@ -242,9 +248,19 @@ def exchange_import(
     every error as ``FILE:LINE: COLUMN: message`` (LINE 1 is the header). When there
     is any error, or ``dry_run``, nothing is kept. After a real import the derived
     data of what changed is recomputed (time-entry costs, ticket SLA outcomes,
-    project windows, role groups). ``progress`` gets a progress bar for large files.
+    project windows, role groups, leavers' accounts deactivated). ``progress`` gets a
+    progress bar for large files.
+
+    An ``employees.csv`` row naming a superuser is an error; so is one that would change
+    an existing account's email, unless ``update_accounts`` (each change made is then
+    listed in ``report.email_changes``).
     """
-    run = _ImportRun(directory=Path(directory), dry_run=dry_run, progress=progress)
+    run = _ImportRun(
+        directory=Path(directory),
+        dry_run=dry_run,
+        progress=progress,
+        update_accounts=update_accounts,
+    )
     try:
         with collector_relaxed(IMPORT_YOUNG_THRESHOLD), transaction.atomic():
             run.execute()
@@ -258,8 +274,16 @@ def exchange_import(
 class _ImportRun:
     """One import: bounded reference caches, what changed (for derived data), errors, counts."""
 
-    def __init__(self, *, directory: Path, dry_run: bool, progress: TextIO | None) -> None:
+    def __init__(
+        self,
+        *,
+        directory: Path,
+        dry_run: bool,
+        progress: TextIO | None,
+        update_accounts: bool = False,
+    ) -> None:
         self.directory = directory
+        self.update_accounts = update_accounts
         self.progress = progress
         self.report = ImportReport(dry_run=dry_run)
         self.writing = True
@@ -274,6 +298,7 @@ class _ImportRun:
         # earlier switches writing off, yet later files may refer to them).
         self._provided: dict[str, _KeyLedger] = {}
         self._employment: dict[str, tuple[dt.date, dt.date | None]] | None = None
+        self._accounts: dict[str, tuple[str, bool]] | None = None
         self._invitation_slots: dict[tuple[str, str, str], str] | None = None
         self._answered: dict[str, str] | None = None
         self._coster: Any = None
@@ -483,6 +508,17 @@ class _ImportRun:
             rows = Employee.objects.values_list("user__username", "employed_from", "employed_until")
             self._employment = {name: (start, until) for name, start, until in rows}
         return self._employment
+
+    def accounts(self) -> dict[str, tuple[str, bool]]:
+        """Return every user account as ``username → (email, is_superuser)``.
+
+        Read once per import, like the employment (one row per person of the firm).
+        """
+        if self._accounts is None:
+            self.sync()
+            rows = get_user_model().objects.values_list("username", "email", "is_superuser")
+            self._accounts = {name: (email, superuser) for name, email, superuser in rows}
+        return self._accounts
 
     # One file.
 
@@ -929,6 +965,13 @@ class _ImportRun:
             self.error(name, batch[0][0], "-", f"the database refused the rows: {exc}")
             return False
         changed_emails = {u.pk for u in email_changed}
+        for values in rows:
+            old = users.get(values["username"])
+            if old is not None and old["pk"] in changed_emails:
+                self.report.email_changes.append(
+                    f"{values['username']}: {old['email'] or '(none)'} → "
+                    f"{values['email'] or '(none)'}"
+                )
         for values, (state, pk, _), (rate_state, _, _) in zip(rows, employees, rates, strict=True):
             self.refs(s.EMPLOYEE)[values["username"]] = pk
             if state == UNCHANGED and (
@@ -945,7 +988,12 @@ class _ImportRun:
     # Checks beyond the row rule (references to other records, cross-row facts).
 
     def _check_employees(self, values: dict[str, Any], errors: dict[str, str], line: int) -> None:
-        for column, message in rules.validate_employee(values).items():
+        username = values.get("username")
+        account = self.accounts().get(username) if username else None
+        problems = rules.validate_employee(
+            values, account=account, update_accounts=self.update_accounts
+        )
+        for column, message in problems.items():
             errors.setdefault(column, message)
         start = values.get("employed_from")
         if start is not None and "username" in values:
@@ -1054,13 +1102,16 @@ class _ImportRun:
             for chunk in _chunks(sorted(self.changed_projects)):
                 projects_refresh_derived(Project.objects.filter(pk__in=chunk))
         try:
+            from synapse.accounts.services import leavers_deactivate
             from synapse.accounts.signals import employee_groups_sync
         except ImportError:
             pass
         else:
-            changed = Employee.objects.filter(pk__in=self.changed_employees)
-            for employee in changed.select_related("user"):
-                employee_groups_sync(employee=employee)
+            for chunk in _chunks(sorted(self.changed_employees)):
+                changed = Employee.objects.filter(pk__in=chunk)
+                for employee in changed.select_related("user"):
+                    employee_groups_sync(employee=employee)
+                leavers_deactivate(employees=changed)
 
     def _refresh_tickets(self) -> None:
         if not self.sla_tickets and not self.holidays_changed:

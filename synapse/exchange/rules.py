@@ -28,6 +28,8 @@ Row = Mapping[str, Any]
 Errors = dict[str, str]
 
 MAX_DAY_HOURS = Decimal(24)
+#: Activities whose time is never billable (data-exchange.md).
+NON_BILLABLE_ACTIVITIES = ("internal", "training")
 SCORE_SCALES = {"csat": (1, 5), "nps": (0, 10)}
 
 
@@ -60,14 +62,36 @@ def validate_client(row: Row) -> Errors:
     return errors
 
 
-def validate_employee(row: Row) -> Errors:
-    """Return the errors of an employee: hours per day, employment order, negative rates."""
+def validate_employee(
+    row: Row, *, account: tuple[str, bool] | None = None, update_accounts: bool = False
+) -> Errors:
+    """Return the errors of an employee: hours per day, employment order, negative rates,
+    and what the row would do to an existing user account.
+
+    ``account`` is the existing account of the row's username as ``(email,
+    is_superuser)`` (None: there is none). A superuser's account is never changed
+    through an employee row; an account's email only with ``update_accounts`` (the
+    row's ``email`` column present and different from the stored one).
+    """
     errors: Errors = {}
     hours = row.get("hours_per_day")
     if hours is not None and not 0 < hours <= MAX_DAY_HOURS:
         errors["hours_per_day"] = f"must be more than 0 and at most 24 (got {hours})"
     _not_before(row, errors, end="employed_until", start="employed_from")
     _not_negative(row, errors, "cost_rate", "bill_rate")
+    if account is not None:
+        email, superuser = account
+        new = row.get("email")
+        if superuser:
+            errors["username"] = (
+                f"“{row.get('username')}” is a superuser: the import does not change "
+                "superusers' accounts"
+            )
+        elif "email" in row and (new or "") != email and not update_accounts:
+            errors["email"] = (
+                f"would change the account's email from {email or '(none)'} to "
+                f"{new or '(none)'}; run import_data with --update-accounts to allow it"
+            )
     return errors
 
 
@@ -172,7 +196,8 @@ def validate_time_entry(
     employment: tuple[dt.date, dt.date | None] | None = None,
     other_hours_that_day: Decimal | None = None,
 ) -> Errors:
-    """Return the errors of a time entry: hours, the day's total, the person's employment.
+    """Return the errors of a time entry: hours, the day's total, the person's employment,
+    and billable internal or training time.
 
     ``employment`` is the person's ``(employed_from, employed_until)``; the entry's
     date must fall inside it (both ends inclusive). ``other_hours_that_day`` is the
@@ -187,6 +212,9 @@ def validate_time_entry(
         total = hours + other_hours_that_day
         if total > MAX_DAY_HOURS:
             errors["hours"] = day_total_message(row.get("username"), day, total)
+    billable_error = non_billable_error(row)
+    if billable_error:
+        errors["billable"] = billable_error
     if employment is not None and day is not None:
         start, until = employment
         if day < start or (until is not None and day > until):
@@ -195,6 +223,14 @@ def validate_time_entry(
                 f"({start} to {until or 'now'})"
             )
     return errors
+
+
+def non_billable_error(row: Row) -> str | None:
+    """Return the message when ``row`` is billable ``internal`` or ``training`` time."""
+    activity = row.get("activity")
+    if row.get("billable") and activity in NON_BILLABLE_ACTIVITIES:
+        return f"must be false: {activity} time is never billable"
+    return None
 
 
 def day_total_message(username: str | None, day: dt.date | None, total: Decimal) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from synapse.accounts.roles import leavers_q
 from synapse.kpis.models import KpiRun, KpiSnapshot
 from synapse.kpis.periods import Period, Scope
 
@@ -37,12 +38,14 @@ def executive_emails() -> list[str]:
     """Return the email addresses of active executives, each once, sorted.
 
     An executive is a user in the group ``executive`` or whose employee role is
-    ``executive``; the user's email is used, else the employee's.
+    ``executive``; the user's email is used, else the employee's. Leavers get nothing,
+    even before their account is deactivated (``synapse.accounts.roles``).
     """
     rows = (
         get_user_model()
         .objects.filter(Q(groups__name="executive") | Q(employee__role="executive"))
         .filter(is_active=True)
+        .exclude(leavers_q(prefix="employee__"))
         .values_list("email", "employee__email")
         .distinct()
     )

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
+from synapse.accounts.roles import is_leaver, second_factor_required, second_factor_verified
+
 
 def admin_otp_required() -> bool:
     """Return whether the admin asks for a verified second factor (read at request time)."""
-    return bool(getattr(settings, "SYNAPSE_ADMIN_REQUIRE_OTP", True))
+    return second_factor_required()
 
 
 class SynapseAdminSite(OTPAdminSite):
@@ -22,7 +21,8 @@ class SynapseAdminSite(OTPAdminSite):
     With the requirement on, a signed-in user who has not entered a one-time code in this
     session is treated as not staff: the admin shows its sign-in form, which asks for the
     password and the code (``OTPAdminAuthenticationForm``). With it off (debug mode, the
-    demo) it is Django's plain admin.
+    demo) it is Django's plain admin. A leaver (``synapse.accounts.roles.is_leaver``) is
+    never let in, whatever their staff or superuser flags say.
     """
 
     def __init__(self, name: str = "admin") -> None:
@@ -38,9 +38,6 @@ class SynapseAdminSite(OTPAdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         """Return whether the user may use the admin (verified when OTP is required)."""
-        if not AdminSite.has_permission(self, request):
+        if not AdminSite.has_permission(self, request) or is_leaver(request.user):
             return False
-        if not admin_otp_required():
-            return True
-        is_verified: Any = getattr(request.user, "is_verified", None)
-        return bool(is_verified and is_verified())
+        return not admin_otp_required() or second_factor_verified(request.user)

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib.auth import backends
 from django.http import HttpRequest
 
+from synapse.accounts.roles import is_leaver
+
 logger = logging.getLogger(__name__)
 
 # The password of the demo logins (synapse.demo.writer.DEMO_PASSWORD), repeated here so
@@ -27,12 +29,18 @@ class ModelBackend(backends.ModelBackend):
     """Django's username and password backend, refusing the demo password unless DEBUG.
 
     A refused login looks like any wrong password (the same message, and axes counts it),
-    so it tells nothing about which accounts exist.
+    so it tells nothing about which accounts exist. A leaver (employment ended) is
+    refused like an inactive account: at sign-in, and on every request of a session
+    they already had.
 
     ``get_user`` (called on every request of a signed-in session) reads the user's
     employee record in the same query, so the role check (``user.employee.role``) costs
     no second query.
     """
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        """Return whether ``user`` may sign in: active, and not a leaver."""
+        return super().user_can_authenticate(user) and not is_leaver(user)
 
     def get_user(self, user_id: Any) -> Any:
         """Return the active user ``user_id`` with ``employee`` loaded, or None."""

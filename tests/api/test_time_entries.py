@@ -39,7 +39,9 @@ def test_staff_logs_own_time_and_sees_its_cost(api):
 
 
 def test_entry_id_is_generated_when_left_out(api):
-    response = api("sam").post("/api/v1/time-entries/", entry(activity="internal"), format="json")
+    response = api("sam").post(
+        "/api/v1/time-entries/", entry(activity="internal", billable=False), format="json"
+    )
     assert response.status_code == 201
     assert response.json()["entry_id"].startswith("TE-")
 
@@ -131,7 +133,9 @@ def test_executive_reads_all_entries_but_changes_only_their_own(api):
     boss = api("boss")
     refused = boss.patch("/api/v1/time-entries/SAM/", {"hours": "1"}, format="json")
     assert refused.status_code == 403
-    own = boss.post("/api/v1/time-entries/", entry(activity="internal"), format="json")
+    own = boss.post(
+        "/api/v1/time-entries/", entry(activity="internal", billable=False), format="json"
+    )
     assert own.status_code == 201
     assert own.json()["employee"] == "boss"
 

@@ -127,6 +127,7 @@ def build_firm() -> None:
         employee=amy,
         ticket=ticket,
         hours=Decimal(0),
+        billable=False,
         activity="internal",
         note='said "hi", then\nleft — déjà vu',
     )
