@@ -7,11 +7,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from synapse.api.permissions import visible_usernames
 from synapse.kpis.engine import kpis_compute
 from synapse.kpis.management.commands.kpi_report import scope_exists
 from synapse.kpis.models import KpiSnapshot
 from synapse.kpis.periods import Period, Scope
+from timesheets.policies import visible_usernames
 
 # Periods are read in firm time down to the day after the end; keep clear of the
 # calendar's edges (year 1 and 9999), where that arithmetic would overflow.
