@@ -158,6 +158,29 @@ def ticket_assignees_for(user: Any) -> QuerySet[Employee]:
     return Employee.objects.none()
 
 
+def ticket_assign_refusal(
+    user: Any, *, ticket: Ticket, assignee: Employee | None
+) -> tuple[str, bool]:
+    """Return why ``user`` may not give ``ticket`` to ``assignee`` (None: unassign).
+
+    ``("", False)`` when they may; else the message and whether it is the role that
+    forbids it (True) or the chosen person (False).
+
+    Staff only take an unassigned ticket themselves; managers reassign to themselves or
+    their team, or unassign; superusers assign anyone. (Moving a resolved ticket off
+    one's own name would move one's MTTR without doing any work.)
+    """
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return "", False
+    if ticket.assignee_id is not None and not may_reassign_ticket(user):
+        return "Only a manager can reassign a ticket.", True
+    if assignee is None and not may_reassign_ticket(user):
+        return "Only a manager can unassign a ticket.", True
+    if assignee is not None and not ticket_assignees_for(user).filter(pk=assignee.pk).exists():
+        return f"You cannot assign tickets to {assignee.full_name}.", False
+    return "", False
+
+
 def may_delete_tickets(user: Any) -> bool:
     """Return whether ``user`` may delete tickets at all (superusers; the desk closes them)."""
     return user_role(user) == ADMIN

@@ -447,13 +447,11 @@ def ticket_assign(
     not reassigned. Based on ``version`` (``TicketConflict`` otherwise).
     """
     _require_worker(by, ticket)
-    if ticket.assignee_id is not None and not policies.may_reassign_ticket(by):
-        raise PermissionDenied("Only a manager can reassign a ticket.")
-    if assignee is None and not policies.may_reassign_ticket(by):
-        raise PermissionDenied("Only a manager can unassign a ticket.")
-    assignable = policies.ticket_assignees_for(by)
-    if assignee is not None and not assignable.filter(pk=assignee.pk).exists():
-        raise TicketError(f"You cannot assign tickets to {assignee.full_name}.")
+    refused, forbidden = policies.ticket_assign_refusal(by, ticket=ticket, assignee=assignee)
+    if forbidden:
+        raise PermissionDenied(refused)
+    if refused:
+        raise TicketError(refused)
     now = now or timezone.now()
     ticket = _claim(ticket, version)
     if ticket.status == Status.CLOSED:

@@ -18,37 +18,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from synapse.admin_tools import SynapseModelAdmin
+from synapse.admin_tools import MoneyHiddenMixin, MoneyOnlyMixin, SynapseModelAdmin
 from timesheets import policies
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry, Timesheet
 from timesheets.services import timesheets_approve
-
-
-class MoneyHiddenAdmin(SynapseModelAdmin):
-    """An admin whose ``money_fields`` only users who may see money see (list and form)."""
-
-    money_fields: tuple[str, ...] = ()
-
-    def _hides_money(self, request: HttpRequest) -> bool:
-        return not policies.may_see_money(request.user)
-
-    def get_list_display(self, request: HttpRequest) -> tuple:
-        columns = tuple(super().get_list_display(request))
-        if self._hides_money(request):
-            return tuple(name for name in columns if name not in self.money_fields)
-        return columns
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple:
-        fields = tuple(super().get_fields(request, obj))
-        if self._hides_money(request):
-            return tuple(name for name in fields if name not in self.money_fields)
-        return fields
-
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> tuple:
-        excluded = tuple(super().get_exclude(request, obj) or ())
-        if self._hides_money(request):
-            return excluded + self.money_fields
-        return excluded
 
 
 class EmployeeScopedAdmin(SynapseModelAdmin):
@@ -61,15 +34,12 @@ class EmployeeScopedAdmin(SynapseModelAdmin):
         return policies.restrict(rows, request.user, policies.VIEW, via=self.employee_path)
 
 
-class RateInline(admin.TabularInline):
+class RateInline(MoneyOnlyMixin, admin.TabularInline):
     """The employee's rate history (saving one recosts their time entries)."""
 
     model = Rate
     extra = 0
     fields = ("effective_from", "cost_rate", "bill_rate")
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) and policies.may_see_money(request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Rate]:
         # Each row's str() names its employee.
@@ -115,18 +85,8 @@ class EmployeeAdmin(EmployeeScopedAdmin):
 
 
 @admin.register(Rate)
-class RateAdmin(EmployeeScopedAdmin):
+class RateAdmin(MoneyOnlyMixin, EmployeeScopedAdmin):
     """Every employee's rates (saving one recosts that employee's time entries): money."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return super().has_module_permission(request) and policies.may_see_money(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) and policies.may_see_money(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        allowed = super().has_change_permission(request, obj)
-        return allowed and policies.may_see_money(request.user)
 
     list_display = ("employee", "effective_from", "cost_rate", "bill_rate")
     list_select_related = ("employee",)
@@ -248,7 +208,7 @@ class TimeEntryAdminForm(forms.ModelForm):
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(SimpleHistoryAdmin, MoneyHiddenAdmin, EmployeeScopedAdmin):
+class TimeEntryAdmin(SimpleHistoryAdmin, MoneyHiddenMixin, EmployeeScopedAdmin):
     """Time entries; cost, bill value and cost contract are derived and read-only.
 
     Entries of a submitted or approved week are read-only for everyone but superusers;

@@ -119,6 +119,12 @@ class TicketSerializer(SynapseModelSerializer):
                     "fields": refused,
                 }
             )
+        if self.instance is not None and "assignee" in attrs:
+            refused_assign, _ = policies.ticket_assign_refusal(
+                user, ticket=self.instance, assignee=attrs["assignee"]
+            )
+            if refused_assign:
+                raise PermissionDenied(refused_assign)
         if self.instance is None and "opened_at" not in attrs:
             attrs["opened_at"] = timezone.now()
         return super().validate(attrs)

@@ -274,3 +274,12 @@ def test_a_superuser_may_import_history_and_is_recorded(people, breached):
         dt.datetime(2025, 2, 5, 8, 0, tzinfo=dt.UTC),
     )
     assert sam_kpis()["mttr_hours"] == Decimal(2)
+
+
+def test_staff_cannot_move_a_breached_ticket_off_their_name(people, breached):
+    response = api(people["sam"]).patch("/api/v1/tickets/T-1/", {"assignee": None}, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only a manager can reassign a ticket."}
+    assert Ticket.objects.get(ref="T-1").assignee == people["sam"].employee
+    assert sam_kpis() == BASELINE

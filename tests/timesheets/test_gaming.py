@@ -301,3 +301,24 @@ def test_the_schema_shows_money_only_to_those_who_see_it(people, who, sees):
     assert ("bill_value" in components["TimeEntry"]["properties"]) is sees
     assert ("monthly_fee" in components["Contract"]["properties"]) is sees
     assert "hours" in components["TimeEntry"]["properties"]
+
+
+@pytest.mark.parametrize(("who", "sees"), [("mia", False), ("boss", True)])
+def test_the_admin_shows_money_to_executives_only(people, money_records, who, sees):
+    user = people[who].user
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_contract", "view_project", "view_rate"])
+    )
+    client = Client()
+    client.force_login(user)
+
+    contracts = client.get(reverse("admin:projects_contract_changelist")).context["cl"]
+    projects = client.get(reverse("admin:projects_project_changelist")).context["cl"]
+    rates = client.get(reverse("admin:timesheets_rate_changelist"))
+
+    assert [c.code for c in contracts.result_list] == ["MS-1"]
+    assert ("monthly_fee" in contracts.list_display) is sees
+    assert ("revenue" in projects.list_display, "budget" in projects.list_display) == (sees, sees)
+    assert rates.status_code == (200 if sees else 403)
