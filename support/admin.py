@@ -159,9 +159,10 @@ class TicketAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
         return policies.restrict(tickets, request.user, policies.VIEW)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> tuple:
-        if policies.may_write_ticket_history(request.user):
-            return SLA_FIELDS
-        return policies.PROTECTED_FIELDS
+        history = policies.HISTORY_FIELDS
+        return SLA_FIELDS + tuple(
+            name for name in history if not policies.may_set_ticket_field(request.user, name)
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)
