@@ -17,7 +17,7 @@ from projects.models import (
     ProjectExpense,
     ProjectProgress,
 )
-from synapse.admin_tools import SynapseModelAdmin
+from synapse.admin_tools import MoneyHiddenMixin, MoneyOnlyMixin, SynapseModelAdmin
 
 
 class ClientContactInline(admin.TabularInline):
@@ -28,9 +28,10 @@ class ClientContactInline(admin.TabularInline):
     fields = ("name", "email", "role", "is_active")
 
 
-class ContractInline(admin.TabularInline):
+class ContractInline(MoneyHiddenMixin, admin.TabularInline):
     """The client's managed-services contracts, edited on the client's page."""
 
+    money_fields = ("monthly_fee",)
     model = Contract
     extra = 0
     fields = ("code", "name", "monthly_fee", "start_date", "end_date")
@@ -75,9 +76,10 @@ class ClientContactAdmin(SynapseModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
-    """Recurring managed-services contracts."""
+class ContractAdmin(SimpleHistoryAdmin, MoneyHiddenMixin, SynapseModelAdmin):
+    """Recurring managed-services contracts (the fee is shown to those who see money)."""
 
+    money_fields = ("monthly_fee",)
     list_display = ("code", "name", "client", "monthly_fee", "start_date", "end_date")
     list_select_related = ("client",)
     search_fields = ("code", "name", "client__code", "client__name")
@@ -98,9 +100,10 @@ class ProjectProgressInline(admin.TabularInline):
         return super().get_queryset(request).select_related("project")
 
 
-class ProjectExpenseInline(admin.TabularInline):
-    """The project's non-labour direct costs."""
+class ProjectExpenseInline(MoneyHiddenMixin, admin.TabularInline):
+    """The project's non-labour direct costs (amounts for those who see money)."""
 
+    money_fields = ("amount",)
     model = ProjectExpense
     extra = 0
     fields = ("expense_id", "date", "category", "amount")
@@ -121,9 +124,13 @@ class DowntimeInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
-    """Integration projects, with progress, expenses and downtime inline."""
+class ProjectAdmin(SimpleHistoryAdmin, MoneyHiddenMixin, SynapseModelAdmin):
+    """Integration projects, with progress, expenses and downtime inline.
 
+    Revenue and budget are shown to those who see money only.
+    """
+
+    money_fields = ("revenue", "budget")
     list_display = (
         "code",
         "name",
@@ -160,9 +167,10 @@ class ProjectProgressAdmin(SynapseModelAdmin):
 
 
 @admin.register(ProjectExpense)
-class ProjectExpenseAdmin(SynapseModelAdmin):
-    """Non-labour direct costs of every project."""
+class ProjectExpenseAdmin(MoneyHiddenMixin, SynapseModelAdmin):
+    """Non-labour direct costs of every project (amounts for those who see money)."""
 
+    money_fields = ("amount",)
     list_display = ("expense_id", "project", "date", "category", "amount")
     list_select_related = ("project",)
     search_fields = ("expense_id", "category", "project__code", "project__name")
@@ -183,8 +191,8 @@ class DowntimeAdmin(SynapseModelAdmin):
 
 
 @admin.register(Overhead)
-class OverheadAdmin(SynapseModelAdmin):
-    """Indirect costs per month and category."""
+class OverheadAdmin(MoneyOnlyMixin, SynapseModelAdmin):
+    """Indirect costs per month and category (money: for those who see money only)."""
 
     list_display = ("month", "category", "amount")
     list_filter = ("category",)

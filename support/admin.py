@@ -1,28 +1,53 @@
-"""Admin for SLA policies, tickets and their pauses, events and comments."""
+"""Admin for SLA policies, tickets and their pauses, events and comments.
+
+Superusers do everything here (their changes are recorded with django-simple-history).
+Anyone else with admin permissions gets the reach of their role from
+``support.policies``: the tickets they may see, changed only where they may work them,
+and never a ticket's history or SLA fields (the desk's actions set those).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from support import policies
 from support.models import SlaPolicy, Ticket, TicketComment, TicketEvent, TicketPause
 from synapse.admin_tools import SynapseModelAdmin
 
-SLA_FIELDS = (
-    "response_due_at",
-    "resolution_due_at",
-    "response_met",
-    "resolution_met",
-    "sla_decided_at",
-    "sla_met",
-)
+SLA_FIELDS = policies.SLA_FIELDS
 
 
 def tickets_mark_escalated(*, tickets: QuerySet[Ticket]) -> int:
     """Mark ``tickets`` escalated; return how many were not escalated before."""
     return tickets.filter(escalated=False).update(escalated=True, version=F("version") + 1)
+
+
+class TicketScopedAdmin(SynapseModelAdmin):
+    """An admin of rows that belong to a ticket: narrowed to the user's tickets.
+
+    Writes to pauses and status events are the desk's (superusers only here).
+    """
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        rows = super().get_queryset(request)
+        return policies.restrict(rows, request.user, policies.VIEW, via="ticket")
+
+    def _writes(self, request: HttpRequest) -> bool:
+        return policies.may_write_ticket_history(request.user)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return super().has_add_permission(request, *args) and self._writes(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._writes(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._writes(request)
 
 
 @admin.register(SlaPolicy)
@@ -42,7 +67,23 @@ class SlaPolicyAdmin(SynapseModelAdmin):
     search_fields = ("priority",)
 
 
-class TicketPauseInline(admin.TabularInline):
+class _HistoryInlineMixin:
+    """Inline rows of a ticket's history: written here by superusers only."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_add_permission(request, obj)  # type: ignore[misc]
+        return allowed and policies.may_write_ticket_history(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)  # type: ignore[misc]
+        return allowed and policies.may_write_ticket_history(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return allowed and policies.may_write_ticket_history(request.user)
+
+
+class TicketPauseInline(_HistoryInlineMixin, admin.TabularInline):
     """The ticket's "waiting on customer" intervals."""
 
     model = TicketPause
@@ -54,7 +95,7 @@ class TicketPauseInline(admin.TabularInline):
         return super().get_queryset(request).select_related("ticket")
 
 
-class TicketEventInline(admin.TabularInline):
+class TicketEventInline(_HistoryInlineMixin, admin.TabularInline):
     """The ticket's status history."""
 
     model = TicketEvent
@@ -66,7 +107,7 @@ class TicketEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("ticket", "by")
 
 
-class TicketCommentInline(admin.StackedInline):
+class TicketCommentInline(_HistoryInlineMixin, admin.StackedInline):
     """The ticket's comments."""
 
     model = TicketComment
@@ -113,7 +154,31 @@ class TicketAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
     inlines = [TicketPauseInline, TicketEventInline, TicketCommentInline]
     actions = [*SynapseModelAdmin.actions, "mark_escalated"]
 
-    @admin.action(description="Mark the selected tickets escalated", permissions=["change"])
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
+        tickets = super().get_queryset(request)
+        return policies.restrict(tickets, request.user, policies.VIEW)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> tuple:
+        history = policies.HISTORY_FIELDS
+        return SLA_FIELDS + tuple(
+            name for name in history if not policies.may_set_ticket_field(request.user, name)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or policies.may_work_ticket(request.user, obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None:
+            return allowed
+        return allowed and policies.tickets_for(request.user, policies.DELETE).contains(obj)
+
+    def has_mark_escalated_permission(self, request: HttpRequest) -> bool:
+        """Escalating is a desk action with a reason; only superusers bulk-mark here."""
+        return policies.may_write_ticket_history(request.user)
+
+    @admin.action(description="Mark the selected tickets escalated", permissions=["mark_escalated"])
     def mark_escalated(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         """Mark the selected tickets escalated."""
         count = tickets_mark_escalated(tickets=queryset)
@@ -121,7 +186,7 @@ class TicketAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
 
 
 @admin.register(TicketPause)
-class TicketPauseAdmin(SynapseModelAdmin):
+class TicketPauseAdmin(TicketScopedAdmin):
     """Every ticket's "waiting on customer" intervals."""
 
     list_display = ("ticket", "paused_at", "resumed_at")
@@ -133,7 +198,7 @@ class TicketPauseAdmin(SynapseModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(SynapseModelAdmin):
+class TicketEventAdmin(TicketScopedAdmin):
     """Every ticket's status changes."""
 
     list_display = ("ticket", "at", "from_status", "to_status", "by")
@@ -145,7 +210,7 @@ class TicketEventAdmin(SynapseModelAdmin):
 
 
 @admin.register(TicketComment)
-class TicketCommentAdmin(SynapseModelAdmin):
+class TicketCommentAdmin(TicketScopedAdmin):
     """Every ticket's comments."""
 
     list_display = ("ticket", "at", "author")

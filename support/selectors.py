@@ -24,8 +24,8 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from projects.models import Client, Project
+from support import policies
 from support.models import Priority, SlaPolicy, Ticket, TicketComment, TicketEvent
-from synapse.accounts.roles import ADMIN, EXECUTIVE, MANAGER, STAFF, user_role
 from synapse.kpis.engine import KpiContext
 from synapse.kpis.periods import firm_tz, local_midnight
 from timesheets.models import Employee
@@ -285,71 +285,6 @@ def _employee(user: Any) -> Employee | None:
     return getattr(user, "employee", None) if getattr(user, "is_authenticated", False) else None
 
 
-def tickets_visible_to(*, user: Any) -> QuerySet[Ticket]:
-    """Return the tickets ``user`` may see.
-
-    Staff: assigned to them or unassigned. Managers: assigned to them or to a member
-    of their team (``Employee.manager``), or unassigned. Executives and admins:
-    every ticket. Anyone else: none.
-    """
-    role = user_role(user)
-    tickets = Ticket.objects.all()
-    if role in (ADMIN, EXECUTIVE):
-        return tickets
-    employee = _employee(user)
-    if employee is None:
-        return tickets.none()
-    if role == STAFF:
-        return tickets.filter(Q(assignee__isnull=True) | Q(assignee=employee))
-    if role == MANAGER:
-        return tickets.filter(
-            Q(assignee__isnull=True) | Q(assignee=employee) | Q(assignee__manager=employee)
-        )
-    return tickets.none()
-
-
-def ticket_can_work(*, user: Any, ticket: Ticket) -> bool:
-    """Return whether ``user`` may change ``ticket`` (executives only read).
-
-    The same reach as ``tickets_visible_to``: staff their own and unassigned tickets,
-    managers also their team's, admins every ticket.
-    """
-    role = user_role(user)
-    if role == ADMIN:
-        return True
-    employee = _employee(user)
-    if employee is None or role not in (STAFF, MANAGER):
-        return False
-    if ticket.assignee_id is None or ticket.assignee_id == employee.pk:
-        return True
-    return role == MANAGER and ticket.assignee.manager_id == employee.pk
-
-
-def ticket_can_create(*, user: Any) -> bool:
-    """Return whether ``user`` may open tickets: agents (staff, managers) and admins."""
-    return user_role(user) in (ADMIN, STAFF, MANAGER)
-
-
-def ticket_assignees_for(*, user: Any) -> QuerySet[Employee]:
-    """Return the employees ``user`` may assign a ticket to.
-
-    Admins: every current staff member or manager. Managers: themselves and their
-    team. Staff: only themselves (taking an unassigned ticket).
-    """
-    role = user_role(user)
-    agents = Employee.objects.filter(role__in=(STAFF, MANAGER), employed_until__isnull=True)
-    if role == ADMIN:
-        return agents.select_related("user")
-    employee = _employee(user)
-    if employee is None:
-        return Employee.objects.none()
-    if role == MANAGER:
-        return agents.filter(Q(pk=employee.pk) | Q(manager=employee)).select_related("user")
-    if role == STAFF:
-        return agents.filter(pk=employee.pk).select_related("user")
-    return Employee.objects.none()
-
-
 def tickets_breaching_soon(
     tickets: QuerySet[Ticket], *, now: dt.datetime, hours: int = BREACHING_SOON_HOURS
 ) -> QuerySet[Ticket]:
@@ -383,7 +318,7 @@ def tickets_for_list(
     (``tickets_breaching_soon``), done (resolved or closed) or all. Open views list the
     most urgent first (priority, then the earliest due); the others the newest first.
     """
-    tickets = tickets_visible_to(user=user)
+    tickets = policies.tickets_for(user, policies.VIEW)
     if client_code:
         tickets = tickets.filter(client__code=client_code)
     if priority:
@@ -417,7 +352,7 @@ def tickets_for_list(
 def ticket_for_detail(*, user: Any, pk: int) -> Ticket | None:
     """Return ticket ``pk`` with its links and assignee, if ``user`` may see it."""
     return (
-        tickets_visible_to(user=user)
+        policies.tickets_for(user, policies.VIEW)
         .select_related("client", "project", "contract", "assignee__user", "assignee__manager")
         .filter(pk=pk)
         .first()

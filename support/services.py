@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import Client, Contract, Project
+from support import policies
 from support.models import SlaPolicy, Ticket, TicketComment, TicketEvent, TicketPause
 from support.sla import (
     Interval,
@@ -26,19 +27,12 @@ from support.sla import (
     close_pauses,
     to_utc,
 )
-from synapse.accounts.roles import MANAGER, STAFF, has_role, user_role
+from synapse.accounts.roles import MANAGER, STAFF, has_role
 from synapse.kpis.periods import firm_tz
 from synapse.links import absolute_url
 from timesheets.models import Employee, Holiday
 
-SLA_FIELDS = (
-    "response_due_at",
-    "resolution_due_at",
-    "response_met",
-    "resolution_met",
-    "sla_decided_at",
-    "sla_met",
-)
+SLA_FIELDS = policies.SLA_FIELDS
 BATCH_SIZE = 1000
 
 
@@ -254,9 +248,7 @@ def ticket_is_reopen(*, from_status: str, to_status: str) -> bool:
 
 
 def _require_worker(by: Any, ticket: Ticket) -> None:
-    from support.selectors import ticket_can_work
-
-    if not ticket_can_work(user=by, ticket=ticket):
+    if not policies.may_work_ticket(by, ticket):
         raise PermissionDenied("You cannot change this ticket.")
 
 
@@ -316,9 +308,7 @@ def ticket_create(
     The contract and project, when given, must be the client's. The ref is
     ``TCK-<id>`` (six digits), unique however the other refs were imported.
     """
-    from support.selectors import ticket_can_create
-
-    if not ticket_can_create(user=by):
+    if not policies.may_open_ticket(by):
         raise PermissionDenied("You cannot open tickets.")
     ticket_links_check(client=client, contract=contract, project=project)
     now = now or timezone.now()
@@ -456,16 +446,12 @@ def ticket_assign(
     an unassigned ticket themselves; admins assign anyone. A ticket that is closed is
     not reassigned. Based on ``version`` (``TicketConflict`` otherwise).
     """
-    from support.selectors import ticket_assignees_for
-
     _require_worker(by, ticket)
-    role = user_role(by)
-    if role == STAFF and ticket.assignee_id is not None:
-        raise PermissionDenied("Only a manager can reassign a ticket.")
-    if assignee is None and role == STAFF:
-        raise PermissionDenied("Only a manager can unassign a ticket.")
-    if assignee is not None and not ticket_assignees_for(user=by).filter(pk=assignee.pk).exists():
-        raise TicketError(f"You cannot assign tickets to {assignee.full_name}.")
+    refused, forbidden = policies.ticket_assign_refusal(by, ticket=ticket, assignee=assignee)
+    if forbidden:
+        raise PermissionDenied(refused)
+    if refused:
+        raise TicketError(refused)
     now = now or timezone.now()
     ticket = _claim(ticket, version)
     if ticket.status == Status.CLOSED:

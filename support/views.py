@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from support import selectors, services
+from support import policies, selectors, services
 from support.forms import (
     AssignForm,
     CommentForm,
@@ -29,7 +29,7 @@ from support.forms import (
     TransitionForm,
 )
 from support.models import Ticket
-from synapse.accounts.roles import ADMIN, EXECUTIVE, MANAGER, STAFF, role_required, user_role
+from synapse.accounts.roles import EXECUTIVE, MANAGER, STAFF, role_required
 
 PAGE_SIZE = 25
 DETAIL = "support/ticket_detail.html"
@@ -52,7 +52,7 @@ def _ticket_or_404(request: HttpRequest, pk: int) -> Ticket:
 
 def _workable_or_403(request: HttpRequest, pk: int) -> Ticket:
     ticket = _ticket_or_404(request, pk)
-    if not selectors.ticket_can_work(user=request.user, ticket=ticket):
+    if not policies.may_work_ticket(request.user, ticket):
         raise PermissionDenied("You can read this ticket but not change it.")
     return ticket
 
@@ -73,8 +73,8 @@ def _actions(ticket: Ticket) -> list[dict[str, str]]:
 
 def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     now = timezone.now()
-    can_work = selectors.ticket_can_work(user=request.user, ticket=ticket)
-    assignees = selectors.ticket_assignees_for(user=request.user)
+    can_work = policies.may_work_ticket(request.user, ticket)
+    assignees = policies.ticket_assignees_for(request.user)
     clocks = selectors.ticket_sla_clocks(ticket=ticket, now=now)
     context = {
         "ticket": ticket,
@@ -105,7 +105,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **extra: Any) -> dict[
 
 
 def _may_reassign(request: HttpRequest) -> bool:
-    return user_role(request.user) in (MANAGER, ADMIN)
+    return policies.may_reassign_ticket(request.user)
 
 
 @require_GET
@@ -128,7 +128,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "now": timezone.now(),
-        "can_create": selectors.ticket_can_create(user=request.user),
+        "can_create": policies.may_open_ticket(request.user),
     }
     template = "support/ticket_list.html"
     if request.htmx:
@@ -141,7 +141,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def ticket_create(request: HttpRequest) -> HttpResponse:
     """Open a ticket (agents); an HTMX change of client narrows the contract/project lists."""
-    if not selectors.ticket_can_create(user=request.user):
+    if not policies.may_open_ticket(request.user):
         raise PermissionDenied("You cannot open tickets.")
     template = "support/ticket_form.html"
     if request.method == "GET":
@@ -280,7 +280,7 @@ def ticket_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
 def ticket_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Assign the ticket: managers reassign within their team; staff take unassigned ones."""
     ticket = _workable_or_403(request, pk)
-    form = AssignForm(request.POST, assignees=selectors.ticket_assignees_for(user=request.user))
+    form = AssignForm(request.POST, assignees=policies.ticket_assignees_for(request.user))
     if not form.is_valid():
         return _panel_response(request, pk, error=_form_error(form))
     assignee = form.cleaned_data["assignee"]

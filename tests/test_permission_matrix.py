@@ -147,7 +147,12 @@ MATRIX: list[Row] = [
     Row("/api/v1/employees/", API_READ, (401, 403, 403, 403, 403)),
     Row("/api/v1/time-entries/", API_READ, (401, 400, 400, 400, 400)),
     Row("/api/v1/tickets/", API_READ, (401, 400, 400, 403, 400)),
-    Row("/api/v1/ticket-pauses/", API_READ, (401, 400, 400, 403, 400)),
+    # Pauses are the waiting transition's to write: only a superuser writes one directly.
+    Row("/api/v1/ticket-pauses/", API_READ, (401, 403, 403, 403, 400)),
+    # The desk's actions on a ticket (POST only): an empty body is a 400 for agents.
+    Row("/api/v1/tickets/{ticket_mine_ref}/comments/", API_NO_WRITE, (401, 400, 400, 403, 400)),
+    Row("/api/v1/tickets/{ticket_mine_ref}/escalate/", API_NO_WRITE, (401, 400, 400, 403, 400)),
+    Row("/api/v1/tickets/{ticket_other_ref}/comments/", API_NO_WRITE, (401, 404, 404, 403, 400)),
     Row("/api/v1/ticket-events/", API_READ, (401, 405, 405, 403, 405)),
     Row("/api/v1/survey-invitations/", API_MANAGER_READ, (401, 403, 403, 403, 400)),
     Row("/api/v1/survey-responses/", API_MANAGER_READ, (401, 403, 403, 403, 400)),
@@ -195,6 +200,8 @@ def world() -> dict[str, Any]:
         "staff_username": staff.user.username,
         "ticket_mine": ticket_mine.pk,
         "ticket_other": ticket_other.pk,
+        "ticket_mine_ref": ticket_mine.ref,
+        "ticket_other_ref": ticket_other.ref,
         "sheet_mine": sheet_mine.pk,
         "sheet_other": sheet_other.pk,
         "survey_token": survey_services.survey_token_for(invitation),

@@ -1,13 +1,14 @@
 """Admin for employees, rates, holidays, leave, timesheets and time entries.
 
-Time entries of a week whose timesheet is approved are locked (issue 5): only
-superusers may add, change or delete them here. The lock and the approval are
-``timesheets.services`` functions, shared with the weekly grid and the API.
+Superusers do everything here (time entries and timesheets keep their history with
+django-simple-history). Anyone else with admin permissions gets the reach of their
+role from ``timesheets.policies``, as on every other surface: the people and entries
+they may see, entries of a submitted or approved week read-only, the targets they may
+book to, and no money unless they are an executive.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -17,20 +18,23 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from synapse.admin_tools import SynapseModelAdmin
+from synapse.admin_tools import MoneyHiddenMixin, MoneyOnlyMixin, SynapseModelAdmin
+from timesheets import policies
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry, Timesheet
-from timesheets.services import LOCKED_MESSAGE, timesheet_week_is_locked, timesheets_approve
+from timesheets.services import timesheets_approve
 
 
-def timesheet_week_is_approved(*, employee_id: int | None, date: dt.date | None) -> bool:
-    """Return whether ``employee_id``'s week holding ``date`` is locked (approved).
+class EmployeeScopedAdmin(SynapseModelAdmin):
+    """An admin of rows that belong to an employee: narrowed to the people ``user`` sees."""
 
-    The rule lives in ``timesheets.services.timesheet_week_is_locked``.
-    """
-    return timesheet_week_is_locked(employee=employee_id, day=date)
+    employee_path = "employee"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        rows = super().get_queryset(request)
+        return policies.restrict(rows, request.user, policies.VIEW, via=self.employee_path)
 
 
-class RateInline(admin.TabularInline):
+class RateInline(MoneyOnlyMixin, admin.TabularInline):
     """The employee's rate history (saving one recosts their time entries)."""
 
     model = Rate
@@ -54,7 +58,7 @@ class LeaveInline(admin.TabularInline):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(SynapseModelAdmin):
+class EmployeeAdmin(EmployeeScopedAdmin):
     """Employees: pick their login user by autocomplete; rates and leave inline."""
 
     list_display = (
@@ -72,6 +76,7 @@ class EmployeeAdmin(SynapseModelAdmin):
     date_hierarchy = "employed_from"
     autocomplete_fields = ("user", "manager")
     inlines = [RateInline, LeaveInline]
+    employee_path = ""
 
     @admin.display(description="username", ordering="user__username")
     def username(self, obj: Employee) -> str:
@@ -80,8 +85,8 @@ class EmployeeAdmin(SynapseModelAdmin):
 
 
 @admin.register(Rate)
-class RateAdmin(SynapseModelAdmin):
-    """Every employee's rates (saving one recosts that employee's time entries)."""
+class RateAdmin(MoneyOnlyMixin, EmployeeScopedAdmin):
+    """Every employee's rates (saving one recosts that employee's time entries): money."""
 
     list_display = ("employee", "effective_from", "cost_rate", "bill_rate")
     list_select_related = ("employee",)
@@ -100,7 +105,7 @@ class HolidayAdmin(SynapseModelAdmin):
 
 
 @admin.register(Leave)
-class LeaveAdmin(SynapseModelAdmin):
+class LeaveAdmin(EmployeeScopedAdmin):
     """Leave taken by every employee."""
 
     list_display = ("employee", "date", "hours")
@@ -111,7 +116,7 @@ class LeaveAdmin(SynapseModelAdmin):
 
 
 @admin.register(Timesheet)
-class TimesheetAdmin(SynapseModelAdmin):
+class TimesheetAdmin(EmployeeScopedAdmin):
     """Weekly timesheets and their approval; superusers can approve in bulk."""
 
     list_display = (
@@ -164,9 +169,14 @@ EDITABLE_ENTRY_FIELDS = (
 
 
 class TimeEntryAdminForm(forms.ModelForm):
-    """The time-entry form; refuses entries in an approved week unless ``lock_applies`` is off."""
+    """The time-entry form, checked for ``user`` with ``timesheets.policies``.
 
-    lock_applies = True
+    Refused: an entry of someone whose time ``user`` may not change, in a week that is
+    submitted or approved (before or after the change; superusers may), or booked to a
+    project, contract or ticket ``user`` may not book to.
+    """
+
+    user: Any = None
 
     class Meta:
         model = TimeEntry
@@ -174,20 +184,38 @@ class TimeEntryAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if self.lock_applies:
-            employee = cleaned.get("employee")
-            date = cleaned.get("date")
-            if employee is not None and timesheet_week_is_locked(employee=employee, day=date):
-                raise forms.ValidationError(LOCKED_MESSAGE, code="week_approved")
+        employee, day = cleaned.get("employee"), cleaned.get("date")
+        if employee is not None and not policies.may_change_time_of(self.user, employee):
+            raise forms.ValidationError(
+                f"You may not log time for {employee}.", code="not_your_time"
+            )
+        weeks = [(employee, day)]
+        if self.instance.pk:
+            weeks.append((self.instance.employee_id, self.instance.date))
+        for who, when in weeks:
+            refused = policies.entry_week_refusal(self.user, employee=who, day=when)
+            if refused:
+                raise forms.ValidationError(refused, code="week_fixed")
+        refused = policies.may_book(
+            self.user,
+            project_id=getattr(cleaned.get("project"), "pk", None),
+            contract_id=getattr(cleaned.get("contract"), "pk", None),
+            ticket_id=getattr(cleaned.get("ticket"), "pk", None),
+        )
+        if refused:
+            raise forms.ValidationError(refused, code="not_bookable")
         return cleaned
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
+class TimeEntryAdmin(SimpleHistoryAdmin, MoneyHiddenMixin, EmployeeScopedAdmin):
     """Time entries; cost, bill value and cost contract are derived and read-only.
 
-    Entries of an approved week are read-only for everyone but superusers.
+    Entries of a submitted or approved week are read-only for everyone but superusers;
+    cost and bill value are shown to those who may see money only.
     """
+
+    money_fields = ("cost", "bill_value")
 
     form = TimeEntryAdminForm
     list_display = (
@@ -224,16 +252,23 @@ class TimeEntryAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change=change, **kwargs)
         # modelform_factory returns a new class per call: setting this is per request.
-        form.lock_applies = not request.user.is_superuser
+        form.user = request.user
         return form
 
+    def _refusal(self, request: HttpRequest, obj: TimeEntry | None) -> str:
+        """Return why ``request.user`` may not change ``obj`` ("" when they may)."""
+        if obj is None or obj.pk is None:
+            return ""
+        if not hasattr(obj, "_refusal"):
+            obj._refusal = policies.entry_week_refusal(
+                request.user, employee=obj.employee_id, day=obj.date
+            )
+            if not obj._refusal and not policies.may_change_time_of(request.user, obj.employee_id):
+                obj._refusal = "You may read this entry but not change it."
+        return obj._refusal
+
     def _locked_for(self, request: HttpRequest, obj: TimeEntry | None) -> bool:
-        """Return whether ``obj`` is in an approved week and ``request.user`` is no superuser."""
-        if obj is None or obj.pk is None or request.user.is_superuser:
-            return False
-        if not hasattr(obj, "_week_approved"):
-            obj._week_approved = timesheet_week_is_locked(employee=obj.employee_id, day=obj.date)
-        return obj._week_approved
+        return bool(self._refusal(request, obj))
 
     def has_change_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
         return super().has_change_permission(request, obj) and not self._locked_for(request, obj)
@@ -250,5 +285,5 @@ class TimeEntryAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
     ):
         obj = self.get_object(request, object_id)
         if request.method == "GET" and self._locked_for(request, obj):
-            self.message_user(request, LOCKED_MESSAGE, messages.WARNING)
+            self.message_user(request, self._refusal(request, obj), messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)

@@ -13,10 +13,9 @@ from typing import Any
 
 from django import forms
 
-from projects.models import Contract, Project
-from support.models import Ticket
 from synapse.dates import validate_date_range
 from synapse.exchange import rules, schemas
+from timesheets import policies
 from timesheets.models import TimeEntry
 from timesheets.selectors import Choice, RowKey, week_start_of
 
@@ -48,26 +47,34 @@ class WeekForm(forms.Form):
 
 
 class CellForm(forms.Form):
-    """One cell of the grid: its row, its day, the hours typed and the hours seen before."""
+    """One cell of the grid: its row, its day, the hours typed and the hours seen before.
+
+    The row's project, contract or ticket must be one ``user`` may book time to
+    (``timesheets.policies.may_book``, the same rule as the API's).
+    """
 
     row = forms.CharField(max_length=80)
     day = forms.DateField(validators=[validate_date_range])
     hours = forms.CharField(required=False, max_length=16)
     seen = forms.CharField(required=False, max_length=16)
 
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_row(self) -> RowKey:
         try:
             key = RowKey.from_token(self.cleaned_data["row"])
         except ValueError as error:
             raise forms.ValidationError(str(error), code="invalid") from error
-        checks = (
-            (key.project_id, Project, "project"),
-            (key.contract_id, Contract, "contract"),
-            (key.ticket_id, Ticket, "ticket"),
+        refused = policies.may_book(
+            self.user,
+            project_id=key.project_id,
+            contract_id=key.contract_id,
+            ticket_id=key.ticket_id,
         )
-        for pk, model, name in checks:
-            if pk is not None and not model.objects.filter(pk=pk).exists():
-                raise forms.ValidationError(f"There is no {name} {pk}.", code="missing")
+        if refused:
+            raise forms.ValidationError(refused, code="missing")
         return key
 
     def clean_hours(self) -> Decimal | None:

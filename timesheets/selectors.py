@@ -12,6 +12,7 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -30,6 +31,7 @@ from django.db.models.functions import Coalesce, Least
 from synapse.fields import HoursField
 from synapse.kpis.engine import KpiContext, by_period, period_bucket
 from synapse.kpis.periods import Period
+from timesheets import policies
 from timesheets.models import Employee, Holiday, Leave, TimeEntry, Timesheet
 
 #: Roles whose hours count at company scope (kpis.md "People KPIs at company scope").
@@ -357,9 +359,6 @@ def compliant_days_by_employee(ctx: KpiContext) -> dict[int, int]:
 
 # --- The weekly timesheet grid and the approval queue (issue 5) -------------------------
 
-#: Statuses in which the owner may still change the week's hours.
-EDITABLE_STATUSES = frozenset({Timesheet.Status.DRAFT, Timesheet.Status.REJECTED})
-
 ROW_TOKEN_PARTS = 5
 
 
@@ -474,7 +473,7 @@ class WeekGrid:
     @property
     def editable(self) -> bool:
         """Return whether the owner may change hours: a draft or rejected week."""
-        return self.status in EDITABLE_STATUSES
+        return policies.week_is_open(self.timesheet)
 
     @property
     def day_totals(self) -> list[Decimal]:
@@ -508,13 +507,14 @@ def _row_label(key: RowKey, codes: dict[str, dict[int, tuple[str, str]]]) -> tup
     return code, detail
 
 
-def row_codes(keys: list[RowKey]) -> dict[str, dict[int, tuple[str, str]]]:
+def row_codes(keys: list[RowKey], *, viewer: Any) -> dict[str, dict[int, tuple[str, str]]]:
     """Return ``{"project"|"contract"|"ticket": {id: (code, name)}}`` for the rows' targets.
 
-    At most three queries, whatever the number of rows.
+    A ticket ``viewer`` may not see is left out (its row reads "ticket <id>", never its
+    subject). At most three queries, whatever the number of rows.
     """
     from projects.models import Contract, Project
-    from support.models import Ticket
+    from support import policies as ticket_policies
 
     wanted = {
         "project": {key.project_id for key in keys if key.project_id},
@@ -533,7 +533,8 @@ def row_codes(keys: list[RowKey]) -> dict[str, dict[int, tuple[str, str]]]:
         ):
             out["contract"][pk] = (code, name)
     if wanted["ticket"]:
-        for pk, ref, subject in Ticket.objects.filter(pk__in=wanted["ticket"]).values_list(
+        tickets = ticket_policies.tickets_for(viewer, ticket_policies.VIEW)
+        for pk, ref, subject in tickets.filter(pk__in=wanted["ticket"]).values_list(
             "pk", "ref", "subject"
         ):
             out["ticket"][pk] = (ref, subject)
@@ -565,10 +566,15 @@ def _row_sort_key(key: RowKey) -> tuple:
 
 
 def week_grid(
-    *, employee: Employee, week_start: dt.date, extra_rows: list[RowKey] | tuple = ()
+    *,
+    employee: Employee,
+    week_start: dt.date,
+    viewer: Any,
+    extra_rows: list[RowKey] | tuple = (),
 ) -> WeekGrid:
     """Return the employee's week as a grid: one row per logged row key, plus ``extra_rows``.
 
+    ``viewer`` is who reads it: tickets they may not see show no subject.
     Queries: the timesheet, the entries grouped per row and day (one grouped query), and
     at most three for the codes of projects, contracts and tickets. ``extra_rows`` are
     rows added in the page (or copied from last week) that hold no hours yet.
@@ -596,7 +602,7 @@ def week_grid(
     for key in extra_rows:
         cells.setdefault(key, {})
     keys = sorted(cells, key=_row_sort_key)
-    codes = row_codes(keys)
+    codes = row_codes(keys, viewer=viewer)
     rows = []
     for key in keys:
         label, detail = _row_label(key, codes)
@@ -647,45 +653,14 @@ def week_totals(*, employee: Employee, key: RowKey, week_start: dt.date) -> dict
 
 
 def timesheets_visible_to(*, user: object) -> QuerySet[Timesheet]:
-    """Return the timesheets ``user`` may read: their own, their team's, or all.
-
-    Executives and admins read every week; managers their own and their direct
-    reports'; staff their own. A user without an employee record (and not an admin)
-    reads none.
-    """
-    from synapse.accounts.roles import ADMIN, EXECUTIVE, MANAGER, user_role
-
-    role = user_role(user)
-    sheets = Timesheet.objects.select_related("employee__user", "employee__manager", "decided_by")
-    if role in (ADMIN, EXECUTIVE):
-        return sheets
-    employee = getattr(user, "employee", None)
-    if employee is None or role is None:
-        return sheets.none()
-    if role == MANAGER:
-        return sheets.filter(Q(employee=employee) | Q(employee__manager=employee))
-    return sheets.filter(employee=employee)
+    """Return the timesheets ``user`` may read (``timesheets.policies``), with their people."""
+    sheets = policies.timesheets_for(user, policies.VIEW)
+    return sheets.select_related("employee__user", "employee__manager", "decided_by")
 
 
 def timesheet_for_user(*, user: object, pk: int) -> Timesheet | None:
     """Return the timesheet ``pk`` if ``user`` may read it, else None."""
     return timesheets_visible_to(user=user).filter(pk=pk).first()
-
-
-def timesheet_can_decide(*, user: object, timesheet: Timesheet) -> bool:
-    """Return whether ``user`` may approve or reject ``timesheet`` (whatever its status).
-
-    Admins may decide any week; otherwise only the employee's manager, and never
-    their own week. Executives read every week but decide only their direct reports'.
-    """
-    from synapse.accounts.roles import ADMIN, user_role
-
-    if user_role(user) == ADMIN:
-        return True
-    employee = getattr(user, "employee", None)
-    if employee is None or timesheet.employee_id == employee.pk:
-        return False
-    return timesheet.employee.manager_id == employee.pk
 
 
 def timesheets_awaiting_approval(*, user: object) -> list[Timesheet]:
@@ -702,7 +677,7 @@ def timesheets_awaiting_approval(*, user: object) -> list[Timesheet]:
     )
     _attach_week_hours(sheets)
     for sheet in sheets:
-        sheet.can_decide = timesheet_can_decide(user=user, timesheet=sheet)
+        sheet.can_decide = policies.may_decide_week(user, sheet)
     return sheets
 
 
@@ -756,17 +731,19 @@ class Choice:
 
 
 def row_targets(*, employee: Employee, week_start: dt.date) -> list[Choice]:
-    """Return what the employee can add a row for in the week: internal time, open
-    projects, contracts in force and tickets assigned to them that are not closed.
+    """Return what the employee can add a row for in the week: internal time, and of
+    what they may book to (``timesheets.policies.bookable_targets``) the open projects,
+    the contracts in force and the tickets assigned to them that are not closed.
 
     Three queries (projects, contracts, tickets).
     """
-    from projects.models import Contract, Project
+    from projects.models import Project
     from support.models import Ticket
 
+    targets = policies.bookable_targets(employee.user)
     week_end = week_start + dt.timedelta(days=6)
     choices = [Choice("internal", "Internal (no client)", "Internal")]
-    projects = Project.objects.filter(
+    projects = targets.projects.filter(
         status__in=[Project.Status.PLANNED, Project.Status.ACTIVE]
     ).select_related("client")
     choices += [
@@ -774,7 +751,7 @@ def row_targets(*, employee: Employee, week_start: dt.date) -> list[Choice]:
         for p in projects.order_by("code")
     ]
     contracts = (
-        Contract.objects.filter(start_date__lte=week_end)
+        targets.contracts.filter(start_date__lte=week_end)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=week_start))
         .select_related("client")
     )
@@ -782,7 +759,7 @@ def row_targets(*, employee: Employee, week_start: dt.date) -> list[Choice]:
         Choice(f"contract:{c.pk}", f"{c.code} — {c.name} ({c.client.name})", "Contracts")
         for c in contracts.order_by("code")
     ]
-    tickets = Ticket.objects.filter(assignee=employee).exclude(status=Ticket.Status.CLOSED)
+    tickets = targets.tickets.filter(assignee=employee).exclude(status=Ticket.Status.CLOSED)
     choices += [
         Choice(f"ticket:{t.pk}", f"{t.ref} — {t.subject}", "My tickets")
         for t in tickets.order_by("ref")

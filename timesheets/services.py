@@ -25,14 +25,9 @@ from django.db.models.functions import Coalesce
 
 from support.models import Ticket
 from synapse.exchange import rules
+from timesheets import policies
 from timesheets.models import Employee, Rate, TimeEntry, Timesheet
-from timesheets.selectors import (
-    EDITABLE_STATUSES,
-    RowKey,
-    timesheet_can_decide,
-    week_rows,
-    week_start_of,
-)
+from timesheets.selectors import RowKey, week_rows, week_start_of
 
 
 def _rate_in_force(column: str) -> Coalesce:
@@ -191,23 +186,6 @@ class NotAllowed(TimesheetError):
     """The person may not take this decision."""
 
 
-def timesheet_week_is_locked(*, employee: Employee | int, day: dt.date) -> bool:
-    """Return whether the employee's time entries of the week holding ``day`` are locked.
-
-    The rule everywhere (grid, API, admin): a week whose timesheet is approved is
-    locked for everyone but superusers. A submitted week is not locked by this rule
-    (the grid refuses changes to it too, see ``WeekGrid.editable``).
-    """
-    employee_id = getattr(employee, "pk", employee)
-    if employee_id is None or day is None:
-        return False
-    return Timesheet.objects.filter(
-        employee_id=employee_id,
-        week_start=week_start_of(day),
-        status=Timesheet.Status.APPROVED,
-    ).exists()
-
-
 def _locked_week(*, employee: Employee, week_start: dt.date) -> Timesheet:
     """Return the employee's timesheet of the week, created as a draft, row-locked.
 
@@ -220,11 +198,13 @@ def _locked_week(*, employee: Employee, week_start: dt.date) -> Timesheet:
     return sheet
 
 
-def _refuse_unless_editable(sheet: Timesheet) -> None:
+def _refuse_unless_open(sheet: Timesheet) -> None:
+    """Refuse a change to a submitted or approved week (``timesheets.policies``)."""
+    if policies.week_is_open(sheet):
+        return
     if sheet.status == Timesheet.Status.APPROVED:
         raise WeekNotEditable(LOCKED_MESSAGE)
-    if sheet.status == Timesheet.Status.SUBMITTED:
-        raise WeekNotEditable(SUBMITTED_MESSAGE)
+    raise WeekNotEditable(SUBMITTED_MESSAGE)
 
 
 def _field_message(column: str, message: str) -> str:
@@ -265,7 +245,7 @@ def time_entry_save_cell(
     (``TimesheetError`` with ``errors``).
     """
     sheet = _locked_week(employee=employee, week_start=week_start_of(day))
-    _refuse_unless_editable(sheet)
+    _refuse_unless_open(sheet)
     entries = list(
         TimeEntry.objects.filter(employee=employee, date=day, **key.entry_filter()).order_by("pk")
     )
@@ -333,9 +313,9 @@ def timesheet_submit(
     """
     week_start = week_start_of(week_start)
     sheet = _locked_week(employee=employee, week_start=week_start)
-    _refuse_unless_editable(sheet)
+    _refuse_unless_open(sheet)
     updated = Timesheet.objects.filter(
-        pk=sheet.pk, version=version, status__in=EDITABLE_STATUSES
+        pk=sheet.pk, version=version, status__in=policies.EDITABLE_STATUSES
     ).update(
         status=Timesheet.Status.SUBMITTED,
         submitted_at=now,
@@ -357,7 +337,7 @@ def _decided(*, status: str, by: Any, now: dt.datetime) -> dict[str, Any]:
 def _decide(
     *, timesheet: Timesheet, version: int, by: Any, now: dt.datetime, status: str, comment: str
 ) -> Timesheet:
-    if not timesheet_can_decide(user=by, timesheet=timesheet):
+    if not policies.may_decide_week(by, timesheet):
         raise NotAllowed("Only the employee's manager (or an admin) can decide this week.")
     if timesheet.status != Timesheet.Status.SUBMITTED and timesheet.version == version:
         raise StaleTimesheet(
@@ -382,7 +362,7 @@ def timesheet_approve(
 
     A compare-and-set on ``version``: a week resubmitted, rejected or approved since
     the manager read it is refused with ``StaleTimesheet``. Once approved the week is
-    locked (``timesheet_week_is_locked``).
+    locked (``timesheets.policies.week_editable``).
     """
     return _decide(
         timesheet=timesheet,
@@ -447,7 +427,7 @@ def timesheet_copy_last_week(*, employee: Employee, week_start: dt.date) -> list
     week_start = week_start_of(week_start)
     sheet = Timesheet.objects.filter(employee=employee, week_start=week_start).first()
     if sheet is not None:
-        _refuse_unless_editable(sheet)
+        _refuse_unless_open(sheet)
     have = set(week_rows(employee=employee, week_start=week_start))
     previous = week_rows(employee=employee, week_start=week_start - dt.timedelta(days=7))
     return [key for key in previous if key not in have]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from synapse.accounts.roles import ADMIN, EXECUTIVE, MANAGER, STAFF, role_required, user_role
-from timesheets import selectors, services
+from timesheets import policies, selectors, services
 from timesheets.forms import AddRowForm, CellForm, DecisionForm, SubmitForm, WeekForm
 from timesheets.models import Employee, Timesheet
 from timesheets.selectors import RowKey
@@ -71,7 +71,10 @@ def _week_context(
     request: HttpRequest, employee: Employee, week_start: dt.date, **extra: Any
 ) -> dict[str, Any]:
     grid = selectors.week_grid(
-        employee=employee, week_start=week_start, extra_rows=_added_rows(request, week_start)
+        employee=employee,
+        week_start=week_start,
+        viewer=request.user,
+        extra_rows=_added_rows(request, week_start),
     )
     today = timezone.localdate()
     context = {
@@ -115,7 +118,7 @@ def week(request: HttpRequest) -> HttpResponse:
 def cell(request: HttpRequest) -> HttpResponse:
     """Save one cell; on HTMX return the cell (with its error) and the totals out of band."""
     employee = _own_employee(request)
-    form = CellForm(request.POST)
+    form = CellForm(request.POST, user=request.user)
     error = ""
     if form.is_valid():
         data = form.cleaned_data
@@ -248,10 +251,12 @@ def _sheet_or_404(request: HttpRequest, pk: int) -> Timesheet:
 
 
 def _sheet_context(request: HttpRequest, sheet: Timesheet, **extra: Any) -> dict[str, Any]:
-    can_decide = selectors.timesheet_can_decide(user=request.user, timesheet=sheet)
+    can_decide = policies.may_decide_week(request.user, sheet)
     context = {
         "sheet": sheet,
-        "grid": selectors.week_grid(employee=sheet.employee, week_start=sheet.week_start),
+        "grid": selectors.week_grid(
+            employee=sheet.employee, week_start=sheet.week_start, viewer=request.user
+        ),
         "employee": sheet.employee,
         "own": False,
         "can_decide": can_decide and sheet.status == Timesheet.Status.SUBMITTED,
@@ -273,7 +278,7 @@ def sheet_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _decide(request: HttpRequest, pk: int, *, approve: bool) -> HttpResponse:
     sheet = _sheet_or_404(request, pk)
-    if not selectors.timesheet_can_decide(user=request.user, timesheet=sheet):
+    if not policies.may_decide_week(request.user, sheet):
         raise PermissionDenied("Only the employee's manager can decide this week.")
     form = DecisionForm(request.POST)
     if not form.is_valid():

@@ -20,8 +20,13 @@ class ClientSerializer(SynapseModelSerializer):
 
 
 class ContractSerializer(SynapseModelSerializer):
-    """A managed-services contract; ``client`` is the client's code."""
+    """A managed-services contract; ``client`` is the client's code.
 
+    ``monthly_fee`` is money: only executives and administrators get it (for anyone
+    else the key is absent from responses and from their schema).
+    """
+
+    money_fields = ("monthly_fee",)
     rule = staticmethod(rules.validate_contract)
     client = serializers.SlugRelatedField(slug_field="code", queryset=Client.objects.all())
 
@@ -34,7 +39,12 @@ class ProjectSerializer(SynapseModelSerializer):
     """An integration project; ``client`` is the client's code.
 
     ``window_start``/``window_end`` are derived from the actual dates (read-only).
+    ``revenue`` (the contract value) and ``budget`` (planned direct cost) are money:
+    only executives and administrators get them (absent for anyone else, in responses
+    and in their schema).
     """
+
+    money_fields = ("revenue", "budget")
 
     rule = staticmethod(rules.validate_project)
     client = serializers.SlugRelatedField(slug_field="code", queryset=Client.objects.all())
@@ -78,7 +88,12 @@ class ProjectProgressSerializer(_ProjectChildSerializer):
 
 
 class ProjectExpenseSerializer(_ProjectChildSerializer):
-    """A non-labour direct cost of a project, addressed by its ``expense_id``."""
+    """A non-labour direct cost of a project, addressed by its ``expense_id``.
+
+    ``amount`` is money: only executives and administrators get it.
+    """
+
+    money_fields = ("amount",)
 
     rule = staticmethod(rules.validate_project_expense)
 

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
 from projects.models import Client, Contract, Project
+from support import policies
 from support.models import Ticket, TicketEvent, TicketPause
-from synapse.api.permissions import tickets_visible_q, writable_employee_ids
 from synapse.api.serializers import SynapseModelSerializer, UsernameField
 from synapse.exchange import rules
 from timesheets.models import Employee
 
-SLA_FIELDS = (
-    "response_due_at",
-    "resolution_due_at",
-    "response_met",
-    "resolution_met",
-    "sla_decided_at",
-    "sla_met",
-)
+SLA_FIELDS = policies.SLA_FIELDS
 
 
 class TicketSerializer(SynapseModelSerializer):
     """A support ticket, addressed by ``ref``; references are codes and a username.
 
     The SLA fields are derived by the SLA clock after each change (read-only).
-    A new ticket is saved as sent (history can be imported); on an existing ticket a
-    new ``status`` goes through the desk's rules (``support.api.services``), based on
-    the optional ``version`` (optimistic concurrency; a stale one is a 409).
-    Staff may assign a ticket to themselves or leave it unassigned; managers to
-    themselves or their team.
+    The ticket's history (``support.policies.HISTORY_FIELDS``: ``opened_at``,
+    ``first_response_at``, ``resolved_at``, ``status`` on a new ticket,
+    ``reopened_count``, ``escalated``, ``first_contact_resolved``) and the SLA fields
+    are moved by the desk's actions only: a change of ``status`` (a transition, with
+    ``first_contact_resolved`` when resolving), the ``comments`` and ``escalate``
+    actions. Sending a different value for any of them is a 403 naming the fields,
+    except for administrators, who may import history (recorded in the ticket's
+    history with their name). A new ticket from anyone else is opened now, as new.
+    On an existing ticket a new ``status`` goes through the desk's rules
+    (``support.api.services``), based on the optional ``version`` (optimistic
+    concurrency; a stale one is a 409). Staff may assign a ticket to themselves or
+    leave it unassigned; managers to themselves or their team.
     """
 
     rule = staticmethod(rules.validate_ticket)
@@ -71,8 +75,14 @@ class TicketSerializer(SynapseModelSerializer):
         )
         read_only_fields = SLA_FIELDS
         extra_kwargs = {
+            "opened_at": {
+                "required": False,
+                "help_text": "Set by the desk to the moment the ticket is opened; only "
+                "administrators send it (to import history).",
+            },
             "status": {
-                "help_text": "On a new ticket, any status (to import history). On an "
+                "help_text": "On a new ticket, any status for administrators (to import "
+                "history), else new. On an "
                 "existing one, a move the ticket desk allows (new → in progress, waiting "
                 "or resolved; in progress ↔ waiting; → resolved; resolved → closed; "
                 "resolved or closed → in progress reopens); others are a 400."
@@ -88,11 +98,36 @@ class TicketSerializer(SynapseModelSerializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         request = self.context.get("request")
-        if request is not None:
-            allowed = writable_employee_ids(request.user)
-            if allowed is not None:
-                fields["assignee"].queryset = fields["assignee"].queryset.filter(pk__in=allowed)
+        if request is not None and not policies.may_write_ticket_history(request.user):
+            fields["assignee"].queryset = policies.ticket_assignees_for(request.user)
         return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        refused = policies.ticket_fields_refused(
+            user, ticket=self.instance, sent=self.initial_data, values=attrs
+        )
+        if refused:
+            raise PermissionDenied(
+                {
+                    "detail": (
+                        f"{', '.join(refused)}: set by the ticket desk's actions with the "
+                        "real time (open, first response, status change, escalate); only "
+                        "administrators write them directly."
+                    ),
+                    "fields": refused,
+                }
+            )
+        if self.instance is not None and "assignee" in attrs:
+            refused_assign, _ = policies.ticket_assign_refusal(
+                user, ticket=self.instance, assignee=attrs["assignee"]
+            )
+            if refused_assign:
+                raise PermissionDenied(refused_assign)
+        if self.instance is None and "opened_at" not in attrs:
+            attrs["opened_at"] = timezone.now()
+        return super().validate(attrs)
 
 
 class TicketPauseSerializer(SynapseModelSerializer):
@@ -113,9 +148,7 @@ class TicketPauseSerializer(SynapseModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:
-            visible = tickets_visible_q(request.user)
-            if visible is not None:
-                fields["ticket"].queryset = Ticket.objects.filter(visible)
+            fields["ticket"].queryset = policies.tickets_for(request.user, policies.CHANGE)
         return fields
 
 

@@ -1,10 +1,12 @@
 """Writes the ticket API makes: create or import a ticket, or change one like the desk.
 
-A new ticket is saved as sent (so historical tickets can be imported with their
-``status``, ``opened_at``, ``first_response_at`` and ``resolved_at``) and gets its
-first status event. A change of ``status`` on an existing ticket goes through the
-desk's ``support.services.ticket_transition``: the same allowed moves, pauses, resolve
-and reopen bookkeeping, status event and version check as the ticket pages.
+A new ticket is saved as the serializer validated it and gets its first status event:
+from an administrator as sent (historical tickets can be imported with their
+``status``, ``opened_at``, ``first_response_at`` and ``resolved_at``), from anyone else
+opened now, as new (``support.policies`` refuses any other history with a 403). A
+change of ``status`` on an existing ticket goes through the desk's
+``support.services.ticket_transition``: the same allowed moves, pauses, resolve and
+reopen bookkeeping, status event and version check as the ticket pages.
 """
 
 from __future__ import annotations
@@ -50,11 +52,11 @@ def _by(user: Any) -> Any:
 def ticket_api_create(*, serializer: BaseSerializer, by: Any) -> Ticket:
     """Save a new (or imported) ticket as sent and record its first status event.
 
-    ``status``, ``opened_at``, ``first_response_at``, ``resolved_at`` and the other
-    fields are taken as given (validated by the serializer: nothing before
-    ``opened_at``), so a client can import its history. A ``version`` sent with a new
-    ticket is ignored: every ticket starts at version 0. The SLA outcome is refreshed
-    by ``support.signals`` once the transaction commits.
+    The history fields are taken as given when an administrator sends them (validated
+    by the serializer: nothing before ``opened_at``), so history can be imported; for
+    anyone else the serializer has refused them and set ``opened_at`` to now. A
+    ``version`` sent with a new ticket is ignored: every ticket starts at version 0.
+    The SLA outcome is refreshed by ``support.signals`` once the transaction commits.
     """
     serializer.validated_data.pop("version", None)
     ticket = serializer.save()

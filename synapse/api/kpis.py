@@ -7,12 +7,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from synapse.api.permissions import visible_usernames
 from synapse.dates import DATE_RANGE_MESSAGE, date_in_range
 from synapse.kpis.engine import kpis_compute
 from synapse.kpis.management.commands.kpi_report import scope_exists
 from synapse.kpis.models import KpiSnapshot
 from synapse.kpis.periods import Period, Scope
+from timesheets.policies import visible_usernames
 
 
 def kpi_report_build(*, start: dt.date, end: dt.date, scope: Scope) -> dict[str, Any]:

@@ -1,100 +1,36 @@
-"""Who may do what through the API: the same rules as the UI (synapse.accounts.roles).
+"""API permission classes: each asks the owning app's policy module, and decides nothing else.
+
+The rules live in ``support.policies`` (tickets, their pauses and events, the fields a
+direct write may set) and ``timesheets.policies`` (employees, time entries, week states,
+what time may be booked to, money); these classes only turn their answers into 403s.
 
 - clients, contracts, projects and their progress, expenses, downtime: every role
-  reads; only admins write.
-- employees (read-only): staff see themselves, managers themselves and their team,
-  executives and admins everyone.
-- time entries: staff read and write their own; managers also their team's;
-  executives read all and write their own; admins everything.
-- tickets, pauses, status events: staff read and write those assigned to them or
-  unassigned; managers also their team's; executives read all; admins everything.
+  reads; only admins write. Money fields are left out for roles that may not see money.
+- employees (read-only), time entries, tickets: ``timesheets.policies`` and
+  ``support.policies`` narrow the querysets (what you cannot see is a 404); object
+  checks then decide writes (what you can see but not change is a 403).
 - survey invitations and responses: managers and executives read; admins write;
   staff have no access.
 - KPI snapshots and live KPIs: staff their own employee scope; managers theirs and
-  their team's; executives and admins every scope.
-
-Executives are read-only on reference data (clients, contracts, projects): those are
-kept by admins in the Django admin, and the API does not widen that. Like everyone
-employed, an executive may log their own time. Entries of an approved week are
-refused to everyone but superusers (the same lock as the admin).
-
-Querysets are narrowed by role first (what you cannot see is a 404), then
-object-level checks decide writes (what you can see but not change is a 403).
+  their team's; executives and admins every scope (``timesheets.policies``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 if TYPE_CHECKING:  # rest_framework.views imports the permission setting: no cycle at runtime
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
-from synapse.accounts.roles import ADMIN, EXECUTIVE, MANAGER, STAFF, user_role
+from synapse.accounts.roles import ADMIN, STAFF, user_role
 
 
 def employee_of(user: Any) -> Any:
     """Return the user's employee record, or None."""
     return getattr(user, "employee", None)
-
-
-def visible_employee_ids(user: Any) -> QuerySet | None:
-    """Return the ids of employees whose records ``user`` may read; None means everyone."""
-    from timesheets.models import Employee
-
-    role = user_role(user)
-    if role in (ADMIN, EXECUTIVE):
-        return None
-    employee = employee_of(user)
-    if employee is None:
-        return Employee.objects.none().values("pk")
-    if role == MANAGER:
-        return Employee.objects.filter(Q(pk=employee.pk) | Q(manager=employee)).values("pk")
-    return Employee.objects.filter(pk=employee.pk).values("pk")
-
-
-def writable_employee_ids(user: Any) -> QuerySet | None:
-    """Return the ids of employees whose time ``user`` may log or change; None = everyone.
-
-    Staff and executives: themselves; managers: themselves and their team; admins: all.
-    """
-    from timesheets.models import Employee
-
-    role = user_role(user)
-    if role == ADMIN:
-        return None
-    employee = employee_of(user)
-    if employee is None:
-        return Employee.objects.none().values("pk")
-    if role == MANAGER:
-        return Employee.objects.filter(Q(pk=employee.pk) | Q(manager=employee)).values("pk")
-    return Employee.objects.filter(pk=employee.pk).values("pk")
-
-
-def tickets_visible_q(user: Any, *, prefix: str = "") -> Q | None:
-    """Return the filter of tickets ``user`` may work on; None means every ticket.
-
-    Staff: assigned to them or unassigned; managers: also their team's; executives and
-    admins: all (executives only read them: see ``TicketPermission``).
-    """
-    role = user_role(user)
-    if role in (ADMIN, EXECUTIVE):
-        return None
-    employees = writable_employee_ids(user)
-    return Q(**{f"{prefix}assignee__isnull": True}) | Q(**{f"{prefix}assignee__in": employees})
-
-
-def visible_usernames(user: Any) -> set[str] | None:
-    """Return the usernames whose employee KPI scopes ``user`` may read; None = every scope."""
-    from timesheets.models import Employee
-
-    ids = visible_employee_ids(user)
-    if ids is None:
-        return None
-    return set(Employee.objects.filter(pk__in=ids).values_list("user__username", flat=True))
 
 
 class HasRole(BasePermission):
@@ -142,34 +78,53 @@ class SurveyPermission(HasRole):
 
 
 class TimeEntryPermission(HasRole):
-    """Time entries: everyone with a role logs their own; see ``writable_employee_ids``."""
+    """Time entries: writes need ``timesheets.policies.may_change_time_of`` on the entry."""
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        from timesheets import policies
+
         if request.method in SAFE_METHODS:
             return True
-        allowed = writable_employee_ids(request.user)
-        if allowed is None:
-            return True
         self.message = "You may only change your own time entries (managers: their team's)."
-        return allowed.filter(pk=obj.employee_id).exists()
+        return policies.may_change_time_of(request.user, obj.employee_id)
 
 
 class TicketPermission(HasRole):
-    """Tickets and their pauses/events: executives read only, others within their scope.
+    """Tickets and their pauses/events, as ``support.policies`` decides.
 
-    Deleting a ticket is for superusers only (the app resolves or closes tickets).
+    Opening a ticket: agents and admins; changing one: ``may_work_ticket``; deleting
+    one: admins; writing a pause: admins (the waiting transition opens and closes them).
     """
 
     def has_permission(self, request: Request, view: APIView) -> bool:
+        from support import policies
+
         if not super().has_permission(request, view):
             return False
         if request.method in SAFE_METHODS:
             return True
-        role = user_role(request.user)
-        if role == EXECUTIVE:
-            self.message = "Executives read tickets; they do not change them."
+        basename = getattr(view, "basename", "")
+        if basename == "ticket-pause" and not policies.may_write_ticket_history(request.user):
+            self.message = (
+                "Pauses are opened and closed by the ticket's move into and out of "
+                "“waiting on customer”; only administrators write them directly."
+            )
             return False
-        if request.method == "DELETE" and getattr(view, "basename", "") == "ticket":
+        if request.method == "DELETE" and basename == "ticket":
             self.message = "Only administrators delete tickets."
-            return role == ADMIN
-        return True
+            return policies.may_delete_tickets(request.user)
+        # Agents (staff, managers) and admins open and work tickets; executives only read.
+        self.message = "Executives read tickets; they do not change them."
+        return policies.may_open_ticket(request.user)
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        from support import policies
+
+        if request.method in SAFE_METHODS:
+            return True
+        ticket = getattr(obj, "ticket", obj)
+        if request.method == "DELETE":
+            self.message = "Only administrators delete tickets."
+            return policies.tickets_for(request.user, policies.DELETE).contains(ticket)
+        self.message = "You can read this ticket but not change it."
+        return policies.may_work_ticket(request.user, ticket)

@@ -29,7 +29,11 @@ ERRORS = {
     "401": OpenApiResponse(ErrorSerializer, description="Not signed in: no or a bad token."),
     "403": OpenApiResponse(
         ErrorSerializer,
-        description="Your role does not allow this (or the time entry's week is approved).",
+        description=(
+            "Your role does not allow this: e.g. the time entry's week is submitted or "
+            "approved, or a ticket's history field is set directly (the body's `fields` "
+            "names them)."
+        ),
     ),
     "404": OpenApiResponse(
         ErrorSerializer, description="No such record among those your role may see (or page)."

@@ -38,6 +38,8 @@ class SynapseModelSerializer(serializers.ModelSerializer):
       supplies facts from other records (e.g. a person's employment).
     - Then the model's constraints are checked, so that a bad row is a 400 with a
       message rather than a database error.
+    - ``money_fields`` are left out for callers who may not see money
+      (``timesheets.policies.may_see_money``).
     """
 
     serializer_field_mapping = {
@@ -45,6 +47,24 @@ class SynapseModelSerializer(serializers.ModelSerializer):
         FixedPointField: serializers.DecimalField,
     }
     rule: ClassVar[Rule | None] = None
+    #: Fields holding money: absent (not null) for users who may not see money.
+    money_fields: ClassVar[tuple[str, ...]] = ()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """Return the fields, without ``money_fields`` unless the caller may see money.
+
+        The OpenAPI schema is generated with the caller's request too, so a role that
+        may not see money finds no money field in its schema either.
+        """
+        from timesheets.policies import may_see_money
+
+        fields = super().get_fields()
+        if self.money_fields:
+            request = self.context.get("request")
+            if request is None or not may_see_money(request.user):
+                for name in self.money_fields:
+                    fields.pop(name, None)
+        return fields
 
     def build_standard_field(self, field_name: str, model_field: models.Field) -> tuple[type, dict]:
         field_class, kwargs = super().build_standard_field(field_name, model_field)

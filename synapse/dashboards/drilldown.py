@@ -10,8 +10,9 @@ selectors and filters), the columns to show, and the admin page each row links t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 from django.contrib.admin.utils import quote as admin_quote
 from django.db.models import Model, QuerySet
@@ -56,6 +57,15 @@ class Records:
     columns: tuple[Column, ...]
     admin_view: str
     note: str = ""
+
+    def for_viewer(self, user: Any) -> Records:
+        """Return these records as ``user`` may see them: money columns only for those
+        who may see money (``timesheets.policies.may_see_money``)."""
+        from timesheets.policies import may_see_money
+
+        if may_see_money(user):
+            return self
+        return replace(self, columns=tuple(c for c in self.columns if c.kind != "money"))
 
     def admin_url(self, obj: Model) -> str:
         """Return the admin change page of ``obj``.

@@ -289,7 +289,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
             kinds=frozenset({params.scope.kind}),
             only=params.scope,
         )
-        records = records_for(ctx)
+        records = records_for(ctx).for_viewer(request.user)
         page = Paginator(records.queryset, DRILLDOWN_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "kpi": kpi,

@@ -102,9 +102,21 @@ def one_of_each(db):
 
 
 @pytest.fixture
-def staff_client(db, client):
-    """Return a test client logged in as a staff member (no superuser) who may edit entries."""
+def clerk(db):
+    """Return a manager (no superuser) with admin access to time entries.
+
+    In the admin they reach what their role reaches everywhere (``timesheets.policies``):
+    their own and their team's time.
+    """
     user = UserFactory(username="clerk", is_staff=True)
+    EmployeeFactory(user=user, role="manager", full_name="Clerk Manager")
+    return user
+
+
+@pytest.fixture
+def staff_client(clerk, client):
+    """Return a test client logged in as ``clerk``, who may edit entries in the admin."""
+    user = clerk
     user.user_permissions.set(
         Permission.objects.filter(
             content_type__app_label="timesheets",

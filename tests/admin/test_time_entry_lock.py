@@ -1,4 +1,7 @@
-"""Time entries of an approved week are locked in the admin, except for superusers."""
+"""Time entries of a submitted or approved week are locked in the admin, except for superusers.
+
+The rule is ``timesheets.policies.entry_week_refusal``, as on the grid and the API.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +12,17 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import EmployeeFactory, TimeEntryFactory, UserFactory
-from timesheets.admin import timesheet_week_is_approved
 from timesheets.models import TimeEntry, Timesheet
+from timesheets.policies import entry_week_refusal
 
 MONDAY = dt.date(2025, 2, 3)
 WEDNESDAY = dt.date(2025, 2, 5)
 
 
 @pytest.fixture
-def ada(db):
-    return EmployeeFactory(user=UserFactory(username="ada"))
+def ada(clerk):
+    """A staff member in the team of ``clerk`` (who manages her time in the admin)."""
+    return EmployeeFactory(user=UserFactory(username="ada"), manager=clerk.employee)
 
 
 @pytest.fixture
@@ -49,17 +53,23 @@ def _change_url(entry: TimeEntry) -> str:
     return reverse("admin:timesheets_timeentry_change", args=[entry.pk])
 
 
-def test_week_is_approved_only_for_that_employee_and_week(ada, approved_entry):
+def test_week_is_approved_only_for_that_employee_and_week(clerk, ada, approved_entry):
     other = EmployeeFactory()
-    assert timesheet_week_is_approved(employee_id=ada.pk, date=dt.date(2025, 2, 9)) is True
-    assert timesheet_week_is_approved(employee_id=ada.pk, date=dt.date(2025, 2, 10)) is False
-    assert timesheet_week_is_approved(employee_id=ada.pk, date=dt.date(2025, 2, 2)) is False
-    assert timesheet_week_is_approved(employee_id=other.pk, date=WEDNESDAY) is False
+    locked = "The week of 2025-02-03 is approved: its time entries are locked."
+    assert entry_week_refusal(clerk, employee=ada.pk, day=dt.date(2025, 2, 9)).startswith(locked)
+    assert entry_week_refusal(clerk, employee=ada.pk, day=dt.date(2025, 2, 10)) == ""
+    assert entry_week_refusal(clerk, employee=ada.pk, day=dt.date(2025, 2, 2)) == ""
+    assert entry_week_refusal(clerk, employee=other.pk, day=WEDNESDAY) == ""
 
 
-def test_submitted_week_is_not_locked(ada):
+def test_submitted_week_is_locked_too(clerk, ada):
     Timesheet.objects.create(employee=ada, week_start=MONDAY, status=Timesheet.Status.SUBMITTED)
-    assert timesheet_week_is_approved(employee_id=ada.pk, date=WEDNESDAY) is False
+    refusal = entry_week_refusal(clerk, employee=ada.pk, day=WEDNESDAY)
+    assert refusal.startswith("The week of 2025-02-03 is submitted for approval")
+
+
+def test_superuser_is_never_refused(admin_user, ada, approved_entry):
+    assert entry_week_refusal(admin_user, employee=ada.pk, day=WEDNESDAY) == ""
 
 
 def test_staff_member_sees_an_approved_entry_read_only(staff_client, approved_entry):

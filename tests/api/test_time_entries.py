@@ -23,16 +23,20 @@ def entry(**fields):
     }
 
 
-def test_staff_logs_own_time_and_sees_its_cost(api):
+def test_staff_logs_own_time_and_only_executives_see_its_cost(api):
     ProjectFactory(code="P1")
     response = api("sam").post(
         "/api/v1/time-entries/", entry(entry_id="E1", project="P1"), format="json"
     )
     assert response.status_code == 201, response.json()
     data = response.json()
-    # The employee defaults to the caller; cost = 7.5 h × 50.00, bill value = 7.5 × 140.00.
+    # The employee defaults to the caller; money is not shown to staff (keys absent).
     assert data["employee"] == "sam"
-    assert (data["cost"], data["bill_value"]) == ("375.00", "1050.00")
+    assert "cost" not in data
+    assert "bill_value" not in data
+    # cost = 7.5 h × 50.00, bill value = 7.5 × 140.00, as an executive reads them.
+    read = api("boss").get("/api/v1/time-entries/E1/").json()
+    assert (read["cost"], read["bill_value"]) == ("375.00", "1050.00")
     stored = TimeEntry.objects.get(entry_id="E1")
     assert stored.hours == Decimal("7.50")
     assert stored.cost == Decimal("375.00")
@@ -163,12 +167,12 @@ def test_approved_week_refuses_create_change_and_delete(api):
     )
     client = api("sam")
     message = (
-        "The timesheet of the week of {} is approved: its time entries are locked. "
+        "The week of 2025-02-03 is approved: its time entries are locked. "
         "Ask an administrator to change them."
     )
     created = client.post("/api/v1/time-entries/", entry(date="2025-02-07"), format="json")
     assert created.status_code == 403
-    assert created.json() == {"detail": message.format("2025-02-07")}
+    assert created.json() == {"detail": message}
     changed = client.patch("/api/v1/time-entries/E1/", {"hours": "1"}, format="json")
     assert changed.status_code == 403
     moved_out = client.patch("/api/v1/time-entries/E1/", {"date": "2025-02-10"}, format="json")
@@ -185,13 +189,17 @@ def test_approved_week_refuses_create_change_and_delete(api):
     assert TimeEntry.objects.get(entry_id="E1").hours == Decimal(6)
 
 
-def test_submitted_week_is_not_locked(api):
+def test_submitted_week_is_fixed_too(api):
     sam = Employee.objects.get(user__username="sam")
     Timesheet.objects.create(
         employee=sam, week_start=dt.date(2025, 2, 3), status=Timesheet.Status.SUBMITTED
     )
     response = api("sam").post("/api/v1/time-entries/", entry(), format="json")
-    assert response.status_code == 201
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith(
+        "The week of 2025-02-03 is submitted for approval: its time entries cannot change"
+    )
+    assert not TimeEntry.objects.exists()
 
 
 def test_delete_own_entry(api):

@@ -8,19 +8,21 @@ from decimal import Decimal
 import pytest
 
 from projects.models import Project
-from synapse.dashboards.drilldown import drilldown_get, drilldown_keys
+from synapse.dashboards.drilldown import Column, Records, drilldown_get, drilldown_keys
 from synapse.kpis.engine import KpiContext, kpis_compute
 from synapse.kpis.periods import COMPANY, Scope
 from synapse.kpis.registry import kpis_all
 from tests.dashboards.conftest import MARCH, NOW
 from tests.factories import (
     ClientFactory,
+    EmployeeFactory,
     ProjectFactory,
     SurveyInvitationFactory,
     SurveyResponseFactory,
     TicketFactory,
     TimeEntryFactory,
 )
+from timesheets.models import TimeEntry
 
 
 def test_every_kpi_has_a_drilldown():
@@ -130,3 +132,17 @@ def test_drilldown_rows_link_to_their_admin_page(march, now):
     records = records_of("csat")
     first = records.queryset.first()
     assert records.admin_url(first) == f"/admin/surveys/surveyresponse/{first.pk}/change/"
+
+
+def test_money_columns_are_left_out_for_those_who_may_not_see_money(db):
+    records = Records(
+        title="Entries",
+        queryset=TimeEntry.objects.none(),
+        columns=(Column("Hours", "hours", "hours"), Column("Cost", "cost", "money")),
+        admin_view="admin:timesheets_timeentry_change",
+    )
+    manager = EmployeeFactory(role="manager").user
+    executive = EmployeeFactory(role="executive").user
+
+    assert [c.label for c in records.for_viewer(manager).columns] == ["Hours"]
+    assert [c.label for c in records.for_viewer(executive).columns] == ["Hours", "Cost"]

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import EmployeeFactory, ProjectFactory, TimeEntryFactory, UserFactory
-from timesheets import services
+from timesheets import policies, services
 from timesheets.models import Employee, TimeEntry, Timesheet
 from timesheets.selectors import RowKey
 
@@ -309,7 +309,9 @@ def test_submit_reject_resubmit_approve(ada, boss, row):
     manager.post(reverse("timesheets:approve", args=[sheet.pk]), {"version": "3", "comment": ""})
     sheet.refresh_from_db()
     assert (sheet.status, sheet.decided_by) == ("approved", boss.user)
-    assert services.timesheet_week_is_locked(employee=ada, day=WEDNESDAY)
+    assert policies.entry_week_refusal(ada.user, employee=ada, day=WEDNESDAY).startswith(
+        "The week of 2025-02-03 is approved"
+    )
     assert TimeEntry.objects.get(employee=ada).hours == Decimal("6.00")
 
 

@@ -14,7 +14,7 @@ from tests.factories import (
     TimeEntryFactory,
     UserFactory,
 )
-from timesheets import services
+from timesheets import policies, services
 from timesheets.models import Employee, TimeEntry, Timesheet
 from timesheets.selectors import RowKey, week_grid
 
@@ -183,16 +183,23 @@ def test_a_rejected_week_is_editable_again(ada, row):
 # --- The lock rule ------------------------------------------------------------------------
 
 
-def test_only_an_approved_week_is_locked(ada, boss):
+def _fixed(employee, day) -> bool:
+    """Return whether the owner may no longer change the employee's week of ``day``."""
+    return bool(policies.entry_week_refusal(employee.user, employee=employee, day=day))
+
+
+def test_submitted_and_approved_weeks_are_fixed(ada, boss):
     Timesheet.objects.create(employee=ada, week_start=MONDAY, status="approved")
     Timesheet.objects.create(employee=ada, week_start=MONDAY + dt.timedelta(7), status="submitted")
+    Timesheet.objects.create(employee=ada, week_start=MONDAY + dt.timedelta(14), status="rejected")
 
-    assert services.timesheet_week_is_locked(employee=ada, day=MONDAY) is True
-    assert services.timesheet_week_is_locked(employee=ada, day=dt.date(2025, 2, 9)) is True
-    assert services.timesheet_week_is_locked(employee=ada.pk, day=WEDNESDAY) is True
-    assert services.timesheet_week_is_locked(employee=ada, day=dt.date(2025, 2, 12)) is False
-    assert services.timesheet_week_is_locked(employee=ada, day=dt.date(2025, 2, 2)) is False
-    assert services.timesheet_week_is_locked(employee=boss, day=WEDNESDAY) is False
+    assert _fixed(ada, MONDAY) is True
+    assert _fixed(ada, dt.date(2025, 2, 9)) is True
+    assert _fixed(ada, WEDNESDAY) is True
+    assert _fixed(ada, dt.date(2025, 2, 12)) is True  # submitted
+    assert _fixed(ada, dt.date(2025, 2, 19)) is False  # rejected: back with its owner
+    assert _fixed(ada, dt.date(2025, 2, 2)) is False  # no timesheet: a draft
+    assert _fixed(boss, WEDNESDAY) is False
 
 
 # --- Submit, approve, reject --------------------------------------------------------------
@@ -206,7 +213,7 @@ def test_submit_then_approve_moves_the_version_and_locks_the_week(ada, boss, row
     sheet = services.timesheet_approve(timesheet=sheet, version=1, by=boss.user, now=NOW)
 
     assert (sheet.status, sheet.version, sheet.decided_by) == ("approved", 2, boss.user)
-    assert services.timesheet_week_is_locked(employee=ada, day=WEDNESDAY)
+    assert _fixed(ada, WEDNESDAY)
 
 
 def test_reject_needs_a_comment_and_the_owner_can_resubmit(ada, boss):
@@ -299,7 +306,7 @@ def test_copy_last_week_returns_its_rows_without_hours(ada, project):
     rows = services.timesheet_copy_last_week(employee=ada, week_start=WEDNESDAY)
 
     assert rows == [RowKey(None, contract.pk, None, "support", True)]
-    grid = week_grid(employee=ada, week_start=MONDAY, extra_rows=rows)
+    grid = week_grid(employee=ada, week_start=MONDAY, viewer=ada.user, extra_rows=rows)
     assert [r.label for r in grid.rows] == ["PRJ-ERP", "MS-ACME"]
     assert grid.total == Decimal("3.00")
 

@@ -11,9 +11,10 @@ from rest_framework import serializers
 
 from projects.models import Contract, Project
 from support.models import Ticket
-from synapse.api.permissions import employee_of, tickets_visible_q, writable_employee_ids
+from synapse.api.permissions import employee_of
 from synapse.api.serializers import SynapseModelSerializer, UsernameField
 from synapse.exchange import rules
+from timesheets import policies
 from timesheets.models import Employee, TimeEntry
 
 
@@ -44,11 +45,16 @@ class TimeEntrySerializer(SynapseModelSerializer):
     """Hours one employee worked on one day, addressed by ``entry_id``.
 
     ``employee`` is a username (default: you). References are codes: ``project`` and
-    ``contract`` codes, the ``ticket`` ref. ``cost``, ``bill_value`` and
-    ``cost_contract`` are derived from the rates in force (read-only). Checked like
-    the CSV import: hours 0–24, the person's day at most 24 hours, the date within
-    their employment.
+    ``contract`` codes, the ``ticket`` ref — each one the caller may book time to
+    (``timesheets.policies.bookable_targets``: a ticket you may not work is a 400).
+    ``cost``, ``bill_value`` and ``cost_contract`` are derived from the rates in force
+    (read-only); ``cost`` and ``bill_value`` are money, so only executives and
+    administrators get them (for anyone else the keys are absent from responses and
+    from their schema). Checked like the CSV import: hours 0–24, the person's day at
+    most 24 hours, the date within their employment.
     """
+
+    money_fields = ("cost", "bill_value")
 
     rule = staticmethod(rules.validate_time_entry)
     employee = UsernameField(
@@ -69,7 +75,7 @@ class TimeEntrySerializer(SynapseModelSerializer):
         queryset=Ticket.objects.all(),
         required=False,
         allow_null=True,
-        error_messages={"does_not_exist": "No ticket “{value}” that you may work on."},
+        error_messages={"does_not_exist": "No ticket “{value}” that you may book time to."},
     )
     cost_contract = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
@@ -96,12 +102,12 @@ class TimeEntrySerializer(SynapseModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:
-            allowed = writable_employee_ids(request.user)
-            if allowed is not None:
-                fields["employee"].queryset = fields["employee"].queryset.filter(pk__in=allowed)
-            visible = tickets_visible_q(request.user)
-            if visible is not None:
-                fields["ticket"].queryset = Ticket.objects.filter(visible)
+            employee = fields["employee"]
+            employee.queryset = policies.restrict(employee.queryset, request.user, policies.CHANGE)
+            targets = policies.bookable_targets(request.user)
+            fields["project"].queryset = targets.projects
+            fields["contract"].queryset = targets.contracts
+            fields["ticket"].queryset = targets.tickets
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

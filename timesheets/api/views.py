@@ -1,21 +1,24 @@
 """API views of employees (read-only) and time entries.
 
-Staff read and write their own entries, managers also their team's, executives read
-every entry and write their own, superusers everything. An entry in a week whose
-timesheet is approved is locked: creating, changing or deleting it is a 403 for
-everyone but superusers (the same rule as the admin).
+Who sees and changes what is ``timesheets.policies``: staff read and write their own
+entries, managers also their team's, executives read every entry and write their own,
+superusers everything. An entry in a week whose timesheet is submitted or approved is
+fixed: creating, changing or deleting it is a 403 naming the week's state for everyone
+but superusers (whose changes are recorded in the entry's history), the same rule as
+the grid and the admin.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db.models import QuerySet
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.serializers import BaseSerializer
 
-from synapse.accounts.roles import ADMIN, user_role
-from synapse.api.locks import LOCKED_MESSAGE, time_entry_week_is_locked
-from synapse.api.permissions import ReadOnlyRoles, TimeEntryPermission, visible_employee_ids
+from synapse.api.permissions import ReadOnlyRoles, TimeEntryPermission
 from synapse.api.viewsets import SynapseModelViewSet, SynapseReadOnlyViewSet, documented
+from timesheets import policies
 from timesheets.api import filters, serializers
 from timesheets.models import Employee, TimeEntry
 
@@ -26,14 +29,9 @@ EMPLOYEE_ACCESS = (
 ENTRY_ACCESS = (
     "Staff read and write their own entries; managers also their team's; executives "
     "read all and write their own; administrators everything. Entries in a week whose "
-    "timesheet is approved are locked (403) for all but administrators."
+    "timesheet is submitted or approved cannot change (403) for all but administrators. "
+    "Cost and bill value are shown to executives and administrators only."
 )
-
-
-def _scoped(queryset: QuerySet, user: object, lookup: str) -> QuerySet:
-    """Return ``queryset`` narrowed to the employees ``user`` may see."""
-    ids = visible_employee_ids(user)
-    return queryset if ids is None else queryset.filter(**{f"{lookup}__in": ids})
 
 
 @documented("employee", "employees", writes=EMPLOYEE_ACCESS, read_only=True)
@@ -50,7 +48,7 @@ class EmployeeViewSet(SynapseReadOnlyViewSet):
 
     def get_queryset(self) -> QuerySet[Employee]:
         employees = Employee.objects.select_related("user", "manager__user")
-        return _scoped(employees, self.request.user, "pk")
+        return policies.restrict(employees, self.request.user, policies.VIEW)
 
 
 @documented("time entry", "time entries", writes=ENTRY_ACCESS)
@@ -68,14 +66,13 @@ class TimeEntryViewSet(SynapseModelViewSet):
         entries = TimeEntry.objects.select_related(
             "employee__user", "project", "contract", "ticket", "cost_contract"
         )
-        return _scoped(entries, self.request.user, "employee")
+        return policies.restrict(entries, self.request.user, policies.VIEW, via="employee")
 
-    def _refuse_locked(self, employee: Employee, day: object) -> None:
-        """Raise 403 when the week of ``day`` is approved for ``employee`` (not for admins)."""
-        if user_role(self.request.user) == ADMIN:
-            return
-        if time_entry_week_is_locked(employee=employee, day=day):
-            raise PermissionDenied(LOCKED_MESSAGE.format(day=day))
+    def _refuse_locked(self, employee: Employee, day: dt.date) -> None:
+        """Raise 403 when ``employee``'s week of ``day`` may not change for the caller."""
+        refused = policies.entry_week_refusal(self.request.user, employee=employee, day=day)
+        if refused:
+            raise PermissionDenied(refused)
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         data = serializer.validated_data
