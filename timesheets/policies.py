@@ -7,8 +7,9 @@ action)``.
 
 - Employees and their time (``view``): staff themselves; managers themselves and
   their direct reports; executives and superusers everyone.
-- Logging and changing time (``change``): staff and executives their own; managers
-  also their direct reports'; superusers everyone.
+- Logging and changing time (``change``): everyone their own only — a manager reads
+  their direct reports' time and approves or rejects their weeks, but never types
+  their hours (the hours measure the person who logs them); superusers everyone.
 - A week's entries change only while its timesheet is a draft or rejected; once
   submitted or approved they are fixed for everyone but superusers, whose changes are
   recorded by django-simple-history and leave the timesheet's status as it is.
@@ -65,7 +66,7 @@ def _reach(user: Any, action: str) -> Q | None:
     employee = _employee(user)
     if employee is None or role is None:
         return Q(pk__in=[])
-    if role == MANAGER:
+    if role == MANAGER and action == VIEW:
         return Q(pk=employee.pk) | Q(manager=employee)
     return Q(pk=employee.pk)
 

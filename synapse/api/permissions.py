@@ -85,7 +85,7 @@ class TimeEntryPermission(HasRole):
 
         if request.method in SAFE_METHODS:
             return True
-        self.message = "You may only change your own time entries (managers: their team's)."
+        self.message = "You may only change your own time entries."
         return policies.may_change_time_of(request.user, obj.employee_id)
 
 

@@ -106,7 +106,7 @@ def clerk(db):
     """Return a manager (no superuser) with admin access to time entries.
 
     In the admin they reach what their role reaches everywhere (``timesheets.policies``):
-    their own and their team's time.
+    they read their own and their team's time and change only their own.
     """
     user = UserFactory(username="clerk", is_staff=True)
     EmployeeFactory(user=user, role="manager", full_name="Clerk Manager")

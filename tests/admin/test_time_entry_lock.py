@@ -21,8 +21,9 @@ WEDNESDAY = dt.date(2025, 2, 5)
 
 @pytest.fixture
 def ada(clerk):
-    """A staff member in the team of ``clerk`` (who manages her time in the admin)."""
-    return EmployeeFactory(user=UserFactory(username="ada"), manager=clerk.employee)
+    """The clerk's own employee record: in the admin, as everywhere, a manager changes
+    only their own time (their team's they read and approve)."""
+    return clerk.employee
 
 
 @pytest.fixture

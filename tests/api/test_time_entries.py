@@ -104,13 +104,16 @@ def test_staff_cannot_log_time_for_someone_else(api):
     assert response.json() == {"employee": ["“olga” is not someone whose time you may log."]}
 
 
-def test_manager_logs_time_for_their_team_but_not_others(api):
+def test_a_manager_reads_their_teams_time_but_never_logs_it(api):
+    """The hours measure the person who logs them: a manager approves, never types them."""
     mia = api("mia")
-    ok = mia.post("/api/v1/time-entries/", entry(employee="sam"), format="json")
-    assert ok.status_code == 201
-    assert ok.json()["employee"] == "sam"
-    refused = mia.post("/api/v1/time-entries/", entry(employee="olga"), format="json")
-    assert refused.status_code == 400
+    for name in ("sam", "olga"):
+        refused = mia.post("/api/v1/time-entries/", entry(employee=name), format="json")
+        assert refused.status_code == 400
+        assert refused.json() == {"employee": [f"“{name}” is not someone whose time you may log."]}
+    TimeEntryFactory(entry_id="SAM", employee=Employee.objects.get(user__username="sam"))
+    listed = mia.get("/api/v1/time-entries/").json()["results"]
+    assert [row["entry_id"] for row in listed] == ["SAM"]
 
 
 def test_superuser_without_employee_must_name_one(api):

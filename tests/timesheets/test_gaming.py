@@ -131,12 +131,13 @@ def test_the_api_refuses_to_add_hours_to_a_submitted_or_approved_week(
     assert utilization() == baseline
 
 
-def test_the_manager_cannot_top_up_a_submitted_week_either(people, submitted, baseline):
+def test_the_manager_cannot_top_up_their_reports_week(people, submitted, baseline):
     response = api(people["mia"]).post(
         "/api/v1/time-entries/", _entry(employee="sam"), format="json"
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert response.json() == {"employee": ["“sam” is not someone whose time you may log."]}
     assert utilization() == baseline
 
 
