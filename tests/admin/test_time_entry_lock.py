@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from tests.factories import EmployeeFactory, TimeEntryFactory, UserFactory
+from tests.factories import EmployeeFactory, TimeEntryFactory
 from timesheets.models import TimeEntry, Timesheet
 from timesheets.policies import entry_week_refusal
 

@@ -74,7 +74,6 @@ def test_every_kind_of_api_call_answers_with_the_cache_down(people, caplog):
                 "client": "C1",
                 "priority": "P2",
                 "subject": "VPN down",
-                "opened_at": "2025-02-03T09:00:00Z",
             },
             content_type="application/json",
         )
