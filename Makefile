@@ -50,6 +50,7 @@ test: lint
 # docs/kpis.md and docs/data-exchange.md from the KPI declarations and import schemas.
 docs: venv
 	DJANGO_DEBUG=1 $(BIN)/python manage.py kpi_docs
+	$(BIN)/python -m tests.permission_docs
 
 # The same suite on PostgreSQL with Redis as broker; the tests marked ``services`` start
 # a real ``celery -A synapse worker`` on the test database (.ci/run starts both servers).

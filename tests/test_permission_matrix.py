@@ -28,18 +28,6 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
-from surveys import services as survey_services
-from tests.factories import (
-    ClientContactFactory,
-    ClientFactory,
-    EmployeeFactory,
-    ProjectFactory,
-    SurveyInvitationFactory,
-    TicketFactory,
-    UserFactory,
-)
-from timesheets.models import Timesheet
-
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "staff", "manager", "executive", "superuser")
@@ -170,42 +158,9 @@ UNLISTED_SUFFIXES = {
 
 
 @pytest.fixture
-def world() -> dict[str, Any]:
-    """Return the people and records the matrix's URLs point at."""
-    manager = EmployeeFactory(role="manager", user=UserFactory(username="mgr"))
-    staff = EmployeeFactory(role="staff", manager=manager, user=UserFactory(username="stf"))
-    stranger = EmployeeFactory(role="staff", user=UserFactory(username="stranger"))
-    executive = EmployeeFactory(role="executive", user=UserFactory(username="exe"))
-    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
-    client = ClientFactory(code="ACME")
-    ClientContactFactory(client=client)
-    project = ProjectFactory(client=client, code="PRJ-1")
-    ticket_mine = TicketFactory(client=client, assignee=staff, status="in_progress")
-    ticket_other = TicketFactory(client=client, assignee=stranger, status="in_progress")
-    week = dt.date(2025, 3, 3)
-    sheet_mine = Timesheet.objects.create(employee=staff, week_start=week, status="submitted")
-    sheet_other = Timesheet.objects.create(employee=stranger, week_start=week, status="submitted")
-    invitation = SurveyInvitationFactory(
-        client=client, sent_at=dt.datetime.now(tz=dt.UTC) - dt.timedelta(days=1)
-    )
-    return {
-        "users": {
-            "staff": staff.user,
-            "manager": manager.user,
-            "executive": executive.user,
-            "superuser": superuser,
-        },
-        "client_code": client.code,
-        "project_code": project.code,
-        "staff_username": staff.user.username,
-        "ticket_mine": ticket_mine.pk,
-        "ticket_other": ticket_other.pk,
-        "ticket_mine_ref": ticket_mine.ref,
-        "ticket_other_ref": ticket_other.ref,
-        "sheet_mine": sheet_mine.pk,
-        "sheet_other": sheet_other.pk,
-        "survey_token": survey_services.survey_token_for(invitation),
-    }
+def world(access_world: dict[str, Any]) -> dict[str, Any]:
+    """The people and records the matrix's URLs point at (``tests/conftest.py``)."""
+    return access_world
 
 
 def _request(client: Client, world: dict[str, Any], row: Row, role: str, method: str):
