@@ -27,7 +27,7 @@ from support.sla import (
     close_pauses,
     to_utc,
 )
-from synapse.accounts.roles import MANAGER, STAFF, has_role
+from synapse.accounts.roles import MANAGER, STAFF, has_role, user_role
 from synapse.kpis.periods import firm_tz
 from synapse.links import absolute_url
 from timesheets.models import Employee, Holiday
@@ -597,13 +597,15 @@ def tickets_sla_warn(*, now: dt.datetime | None = None) -> int:
     Each ticket is claimed with a conditional update of ``sla_warning_sent_at`` (so
     two runs at once warn once) and mailed in the same transaction: a failed send
     rolls the claim back and the next run tries again. An assignee with no email
-    address is skipped (and tried again later). Return the number of emails sent.
+    address is skipped (and tried again later), and so is one who has left or whose
+    account is off: the ticket's details are not theirs to receive any more. Return
+    the number of emails sent.
     """
     now = now or timezone.now()
     sent = 0
     for ticket, reached_at in tickets_sla_warning_due(now=now):
         recipient = ticket.assignee.email or ticket.assignee.user.email
-        if not recipient:
+        if not recipient or user_role(ticket.assignee.user) is None:
             continue
         with transaction.atomic():
             claimed = Ticket.objects.filter(pk=ticket.pk, sla_warning_sent_at__isnull=True).update(

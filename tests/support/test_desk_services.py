@@ -410,3 +410,11 @@ def test_two_saves_at_once_one_wins_and_the_other_is_refused(agent):
     assert sorted(outcomes) == ["refused", "saved"]
     assert ticket.version == 1
     assert ticket.subject in {"A", "B"}
+
+
+def test_a_leaver_is_not_warned_about_a_ticket_still_assigned_to_them(ticket, agent):
+    type(agent).objects.filter(pk=agent.pk).update(employed_until=dt.date(2025, 1, 31))
+    assert tickets_sla_warn(now=utc("2025-02-03 13:12")) == 0
+    assert mail.outbox == []
+    ticket.refresh_from_db()
+    assert ticket.sla_warning_sent_at is None
