@@ -13,10 +13,9 @@ straight to ``COPY`` rows, and a batch's copy waits until the next batch's queri
 done, so that it also runs while that batch is checked and built (``_hold``). Time
 entries are costed as they are inserted (``timesheets.services.EntryCoster``), so each
 is written once, and each person-day's hours are staged in a temporary table for the
-24-hour check, done in SQL once the file is read. The collector is relaxed for the
-import (``synapse.collector``). Rows are written while the files are read, inside one
-transaction: the first error switches writing off (every remaining row is still
-validated), and any error, or ``dry_run``, rolls the whole transaction back — so from
+24-hour check, done in SQL once the file is read. Rows are written while the files are
+read, inside one transaction: the first error switches writing off (every remaining row
+is still validated), and any error, or ``dry_run``, rolls the whole transaction back — so from
 the outside every row of every file is validated first and nothing is written unless
 all of them are valid.
 Errors are reported in the order of the file's lines, as they always were.
@@ -28,7 +27,6 @@ import csv
 import datetime as dt
 import itertools
 import re
-import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -51,7 +49,6 @@ from projects.models import (
 )
 from support.models import Ticket, TicketPause
 from surveys.models import SurveyInvitation, SurveyResponse
-from synapse.collector import IMPORT_YOUNG_THRESHOLD, collector_relaxed
 from synapse.exchange import rules
 from synapse.exchange import schemas as s
 from synapse.exchange.schemas import FILES, FileSchema, row_parser
@@ -73,9 +70,6 @@ ANALYZE_MIN_ROWS = 10_000
 #: A time-entry file of at least this size going into an empty table is loaded in bulk
 #: (``_BulkLoad``: secondary indexes and foreign keys rebuilt once, after the rows).
 BULK_MIN_BYTES = 8_000_000
-#: Python's thread switch interval while rows are copied in by a second thread
-#: (``_Writer``): how long that thread may wait for the GIL after each answer.
-WRITER_SWITCH_INTERVAL = 0.0005
 #: Whether the bulk load also drops the foreign keys. No: dropping one locks the table
 #: it refers to as well (employees, projects, contracts, tickets — every signed-in page
 #: reads the employee), for the whole import; kept, only the time entries are locked.
@@ -262,7 +256,7 @@ def exchange_import(
         update_accounts=update_accounts,
     )
     try:
-        with collector_relaxed(IMPORT_YOUNG_THRESHOLD), transaction.atomic():
+        with transaction.atomic():
             run.execute()
             if run.report.errors or dry_run:
                 raise _Rollback
@@ -318,8 +312,6 @@ class _ImportRun:
         # The last batch of new time entries, copied in once the next batch's lookups are
         # done (``_hold``); None when there is none.
         self._deferred: Callable[[], None] | None = None
-        # The foreign keys of new time entries, checked per referenced row (or None).
-        self._entry_references: _ReferenceLocks | None = None
 
     # Driving.
 
@@ -540,8 +532,6 @@ class _ImportRun:
         bulk = None
         if name == "time_entries.csv":
             self._days = _DayStage(self.scratch)
-            if table_empty and self.writing:  # the connection is free: ``sync`` above
-                self._entry_references = _ReferenceLocks.of(TimeEntry, _insert_plan(TimeEntry)[1])
             if table_empty and self.writing and path.stat().st_size >= BULK_MIN_BYTES:
                 try:
                     with transaction.atomic():
@@ -814,12 +804,11 @@ class _ImportRun:
         table, columns, _ = _insert_plan(TimeEntry)
         name, line = job.schema.name, batch[0][0] if batch else 0
         staged, days.pending = days.pending, []
-        references = self._entry_references
 
         def write() -> None:
             written = bool(rows) and self.writing
             if written:
-                self.writer.copy(table, columns, rows, name=name, line=line, references=references)
+                self.writer.copy(table, columns, rows, name=name, line=line)
             days.flush(written=written, writer=self.writer, pending=staged)
 
         self._hold(write)
@@ -1353,19 +1342,11 @@ class _Writer:
     for the statement, then back to Django's deferred default) rather than all at
     commit; a refused batch is rolled back to its savepoint and reported by ``wait``.
     On SQLite the copy is simply done at once.
-
-    The copying thread spends its time in short waits for the server (each statement,
-    each full socket buffer of a COPY) and needs the GIL back after each, while the
-    main thread computes without pause: Python hands the GIL over only after its
-    switch interval (5 ms): the copies of the large benchmark import took 23 s. While
-    the thread runs the interval is ``WRITER_SWITCH_INTERVAL`` and the statements of a
-    copy without parameters go in one round trip: 14 s (docs/performance.md).
     """
 
     def __init__(self) -> None:
         self.background = connection.vendor == "postgresql"
         self.pool: ThreadPoolExecutor | None = None
-        self.switch_interval = sys.getswitchinterval()
         self.pending: list[tuple[Future, str, int]] = []
         self.refused: list[tuple[str, int, str]] = []
 
@@ -1377,13 +1358,8 @@ class _Writer:
         *,
         name: str,
         line: int,
-        references: _ReferenceLocks | None = None,
     ) -> None:
-        """Insert ``rows`` (database values) into ``table``; ``name:line`` blames a refusal.
-
-        ``references``: the foreign keys to check by locking the rows they refer to
-        rather than row by row (``_copy_in_savepoint``).
-        """
+        """Insert ``rows`` (database values) into ``table``; ``name:line`` blames a refusal."""
         if not self.background:
             # At once, in a savepoint: a refused batch is undone and reported by ``wait``
             # like a refused copy, so the import goes on validating the rest of the file.
@@ -1395,11 +1371,9 @@ class _Writer:
             return
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exchange-copy")
-            self.switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(WRITER_SWITCH_INTERVAL)
         connection.ensure_connection()
         raw = connection.connection
-        future = self.pool.submit(_copy_in_savepoint, raw, table, columns, rows, references)
+        future = self.pool.submit(_copy_in_savepoint, raw, table, columns, rows)
         self.pending.append((future, name, line))
 
     def wait(self) -> list[tuple[str, int, str]]:
@@ -1420,141 +1394,30 @@ class _Writer:
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
-            sys.setswitchinterval(self.switch_interval)
 
 
 def _copy_in_savepoint(
-    raw: Any,
-    table: str,
-    columns: Sequence[str],
-    rows: list[Sequence[Any]],
-    references: _ReferenceLocks | None = None,
+    raw: Any, table: str, columns: Sequence[str], rows: list[Sequence[Any]]
 ) -> str | None:
     """COPY ``rows`` into ``table`` on the psycopg connection ``raw``; None, or why refused.
 
-    ``references``: when every row these foreign keys point to is there, locked ``FOR
-    KEY SHARE`` (``_ReferenceLocks.lock``), the COPY runs with the row-by-row
-    foreign-key triggers off (``session_replication_role = replica``, for the COPY
-    only). That is the triggers' own check, made once per referenced row instead of
-    once per copied row and key: the referenced rows exist, and the lock (the one the
-    triggers take) keeps them from being deleted or re-keyed until the import commits.
-    A batch pointing at a missing row is copied the ordinary way, so the database
-    refuses it with its own message.
+    PostgreSQL's own foreign-key triggers check every row, at the end of the COPY.
     """
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with raw.cursor() as cursor:
         try:
-            # Statements without parameters go together: each round trip of this thread
-            # waits for the GIL again once the server has answered (``_Writer``).
+            # Statements without parameters go together: one round trip each.
             cursor.execute("SAVEPOINT exchange_copy; SET CONSTRAINTS ALL IMMEDIATE")
-            # Turns the triggers off when it locked all the rows (undone by ROLLBACK TO
-            # SAVEPOINT should the COPY fail).
-            trusted = references is not None and references.lock(cursor, rows)
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 _copy_rows(copy, rows)
-            cursor.execute(
-                ("SET session_replication_role = DEFAULT; " if trusted else "")
-                + "SET CONSTRAINTS ALL DEFERRED; RELEASE SAVEPOINT exchange_copy"
-            )
-        except Exception as exc:  # noqa: BLE001 - reported as the batch's error
-            if references is not None:
-                references.forget()
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED; RELEASE SAVEPOINT exchange_copy")
+        except Exception as exc:  # reported as the batch's error
             cursor.execute(
                 "ROLLBACK TO SAVEPOINT exchange_copy; RELEASE SAVEPOINT exchange_copy;"
                 " SET CONSTRAINTS ALL DEFERRED"
             )
             return str(exc)
     return None
-
-
-class _ReferenceLocks:
-    """The foreign keys of copied rows, checked once per referenced row (PostgreSQL).
-
-    ``lock`` locks ``FOR KEY SHARE`` the rows a batch refers to, one statement per
-    foreign key, and says whether all of them exist: the check and the lock the
-    foreign-key triggers make, but once per referenced row instead of once per copied
-    row and key (``_copy_in_savepoint`` then copies with the triggers off). The keys
-    locked by earlier batches are remembered (up to ``MEMORY`` per foreign key, then
-    forgotten and locked again): locking a row again from another savepoint is not free.
-    """
-
-    MEMORY = 100_000
-
-    def __init__(self, references: list[tuple[int, str, str]]) -> None:
-        #: (position in a row, referenced table, its key column), names quoted.
-        self.references = references
-        self.locked: list[set[Any]] = [set() for _ in references]
-
-    @classmethod
-    def of(cls, model: type[models.Model], columns: Sequence[str]) -> _ReferenceLocks | None:
-        """Return the locks of the foreign keys among ``columns`` of ``model``'s table, or
-        None: not PostgreSQL, no foreign key, or this connection may not turn the
-        triggers off (``session_replication_role``: a superuser, or a role granted ``SET``
-        on it, PostgreSQL 15+) — then the triggers check every row as usual."""
-        if connection.vendor != "postgresql":
-            return None
-        quote = connection.ops.quote_name
-        by_column = {f.column: f for f in model._meta.concrete_fields}
-        references = []
-        for position, column in enumerate(columns):
-            f = by_column[column]
-            if f.many_to_one and f.db_constraint:
-                target = f.target_field
-                table = quote(target.model._meta.db_table)
-                references.append((position, table, quote(target.column)))
-        if not references or not _may_skip_triggers():
-            return None
-        return cls(references)
-
-    def lock(self, cursor: Any, rows: Sequence[Sequence[Any]]) -> bool:
-        """Lock the rows ``rows`` refer to and, if every one of them exists, turn the
-        foreign-key triggers off for what follows; return whether they all exist.
-
-        One statement for every foreign key: its ``WHERE`` compares each key's count of
-        rows locked with the count wanted, and only when all match does its ``SELECT``
-        set ``session_replication_role`` to ``replica`` (no row: some are missing).
-        """
-        checks, params, wanted_keys = [], [], []
-        for (position, table, column), locked in zip(self.references, self.locked, strict=True):
-            wanted = {row[position] for row in rows} - locked
-            wanted.discard(None)
-            wanted_keys.append(wanted)
-            if wanted:
-                # Names come from the model's _meta; the values travel as a parameter.
-                checks.append(
-                    f"(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} = ANY(%s)"  # noqa: S608
-                    " FOR KEY SHARE) AS locked) = %s"
-                )
-                params += [list(wanted), len(wanted)]
-        cursor.execute(
-            "SELECT set_config('session_replication_role', 'replica', false)"
-            + (f" WHERE {' AND '.join(checks)}" if checks else ""),
-            params,
-        )
-        if cursor.fetchone() is None:
-            return False
-        for locked, wanted in zip(self.locked, wanted_keys, strict=True):
-            if len(locked) + len(wanted) > self.MEMORY:
-                locked.clear()
-            locked.update(wanted)
-        return True
-
-    def forget(self) -> None:
-        """Forget the keys locked (a savepoint rolled back released some of them)."""
-        for locked in self.locked:
-            locked.clear()
-
-
-def _may_skip_triggers() -> bool:
-    """Whether this connection may set ``session_replication_role`` (tried in a
-    savepoint that is rolled back, so the setting never outlives the probe)."""
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL session_replication_role = replica")
-            transaction.set_rollback(True)
-    except DatabaseError:
-        return False
-    return True
 
 
 class _KeyLedger:

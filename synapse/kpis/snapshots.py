@@ -26,7 +26,6 @@ from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from synapse.collector import collector_relaxed
 from synapse.kpis.engine import (
     Bands,
     KpiValue,
@@ -526,8 +525,7 @@ def snapshots_run(
                 batch=batch,
                 stored=stored_periods(todo, keys=keys),
             )
-            with collector_relaxed():
-                _periods_compute(todo, compute, progress=progress)
+            _periods_compute(todo, compute, progress=progress)
             alerts = alerts_check(as_of=as_of) if kind == KpiRun.Kind.NIGHTLY else []
         except Exception as exc:
             _run_fail(run, exc)

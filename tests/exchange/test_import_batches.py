@@ -8,14 +8,12 @@ couple of rows makes a small folder cross every boundary.
 
 from __future__ import annotations
 
-import gc
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from synapse.collector import IMPORT_YOUNG_THRESHOLD
 from synapse.exchange import importer
 from tests.exchange.conftest import run_command, write_folder
 from timesheets.models import TimeEntry
@@ -320,26 +318,6 @@ def test_an_updated_entry_is_costed_again_and_an_unchanged_one_kept(firm, tmp_pa
         Decimal("450.00"),
         None,
     )
-
-
-def test_the_garbage_collector_is_relaxed_during_an_import_and_restored_after(
-    firm, tmp_path, monkeypatch
-):
-    seen = []
-    check = importer._ImportRun._check_time_entries
-
-    def spy(self, values, errors, line):
-        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
-        check(self, values, errors, line)
-
-    monkeypatch.setattr(importer._ImportRun, "_check_time_entries", spy)
-    before = gc.get_threshold()
-    rows = ["E1,ann,2025-02-03,1,true,delivery,P1,,,\n", "E2,ann,2025-02-04,1,bad,delivery,,,,\n"]
-    status, _, _ = run_command("import_data", entries(tmp_path, rows))
-    assert status == 1  # an error: the thresholds come back all the same
-    assert seen == [(IMPORT_YOUNG_THRESHOLD, True)] * 2
-    assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == 0
 
 
 def test_tickets_contracts_through_a_small_cache_cost_each_entry_right(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import io
 import json
 from decimal import Decimal
@@ -16,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from surveys.models import SurveyResponse
-from synapse.collector import YOUNG_THRESHOLD
 from synapse.kpis import snapshots
 from synapse.kpis.locks import advisory_key
 from synapse.kpis.models import KpiLock, KpiRun, KpiSnapshot
@@ -490,31 +488,6 @@ def test_the_periods_commit_without_waiting_for_the_disk_and_the_run_end_waits(
     # Reset before the run's end is recorded (a flushing commit).
     assert _synchronous_commit() == "on"
     assert KpiRun.objects.get().status == ("failed" if fails else "succeeded")
-
-
-@pytest.mark.parametrize("fails", [False, True])
-def test_a_run_relaxes_the_garbage_collector_and_restores_it(firm, monkeypatch, fails):
-    firm(1)
-    real_compute = snapshots.snapshots_compute_period
-    seen = []
-
-    def compute(**kwargs):
-        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
-        if fails:
-            raise RuntimeError("boom")
-        return real_compute(**kwargs)
-
-    monkeypatch.setattr(snapshots, "snapshots_compute_period", compute)
-    before = gc.get_threshold()
-    if fails:
-        with pytest.raises(RuntimeError, match="boom"):
-            snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1)
-    else:
-        snapshots_backfill(start=FEB.start, end=FEB.end, as_of=APRIL_1)
-
-    assert seen == [(YOUNG_THRESHOLD, True)] * (1 if fails else 8)
-    assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == 0
 
 
 def test_a_run_reads_which_periods_hold_rows_once_and_reruns_them_as_upserts(firm):
