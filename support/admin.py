@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from support import policies
 from support.models import SlaPolicy, Ticket, TicketComment, TicketEvent, TicketPause
+from support.services import ticket_sla_refresh, tickets_sla_refresh
 from synapse.admin_tools import SynapseModelAdmin
 
 SLA_FIELDS = policies.SLA_FIELDS
@@ -178,6 +179,11 @@ class TicketAdmin(SimpleHistoryAdmin, SynapseModelAdmin):
         """Escalating is a desk action with a reason; only superusers bulk-mark here."""
         return policies.may_write_ticket_history(request.user)
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Save the pauses and the rest, then store the ticket's SLA outcome once."""
+        super().save_related(request, form, formsets, change)
+        ticket_sla_refresh(form.instance)
+
     @admin.action(description="Mark the selected tickets escalated", permissions=["mark_escalated"])
     def mark_escalated(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         """Mark the selected tickets escalated."""
@@ -195,6 +201,22 @@ class TicketPauseAdmin(TicketScopedAdmin):
     list_filter = (("resumed_at", admin.EmptyFieldListFilter),)
     date_hierarchy = "paused_at"
     autocomplete_fields = ("ticket",)
+
+    def save_model(self, request: HttpRequest, obj: TicketPause, form: Any, change: bool) -> None:
+        """Save the pause, then store its ticket's SLA outcome."""
+        super().save_model(request, obj, form, change)
+        tickets_sla_refresh(Ticket.objects.filter(pk=obj.ticket_id))
+
+    def delete_model(self, request: HttpRequest, obj: TicketPause) -> None:
+        """Delete the pause, then store its ticket's SLA outcome."""
+        super().delete_model(request, obj)
+        tickets_sla_refresh(Ticket.objects.filter(pk=obj.ticket_id))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TicketPause]) -> None:
+        """Delete the pauses, then store their tickets' SLA outcome."""
+        tickets = list(queryset.values_list("ticket_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        tickets_sla_refresh(Ticket.objects.filter(pk__in=tickets))
 
 
 @admin.register(TicketEvent)

@@ -267,8 +267,12 @@ def _claim(ticket: Ticket, version: int) -> Ticket:
     return current
 
 
-def _sla_refresh(ticket: Ticket, now: dt.datetime) -> Ticket:
-    """Store the ticket's SLA outcome now (pages show it at once) and return it fresh."""
+def ticket_sla_refresh(ticket: Ticket, *, now: dt.datetime | None = None) -> Ticket:
+    """Store the ticket's SLA outcome now (pages show it at once) and return it fresh.
+
+    The one refresh after a change to one ticket or its pauses: the desk's services,
+    the API's and the admin's saves call it (no signal repeats it).
+    """
     tickets_sla_refresh(Ticket.objects.filter(pk=ticket.pk), now=now)
     ticket.refresh_from_db()
     return ticket
@@ -337,7 +341,7 @@ def ticket_create(
             by=by,
             note=f"Assigned to {assignee.full_name}",
         )
-    return _sla_refresh(ticket, now)
+    return ticket_sla_refresh(ticket, now=now)
 
 
 @transaction.atomic
@@ -373,7 +377,7 @@ def ticket_update(
     ticket.subject = subject
     ticket.description = description
     ticket.save()
-    return _sla_refresh(ticket, now)
+    return ticket_sla_refresh(ticket, now=now)
 
 
 @transaction.atomic
@@ -428,7 +432,7 @@ def ticket_transition(
     _event(ticket, by=by, at=now, to=to_status, note=note or default_note)
     ticket.status = to_status
     ticket.save()
-    return _sla_refresh(ticket, now)
+    return ticket_sla_refresh(ticket, now=now)
 
 
 @transaction.atomic
@@ -462,7 +466,7 @@ def ticket_assign(
     _event(ticket, by=by, at=now, to=ticket.status, note=note)
     ticket.assignee = assignee
     ticket.save()
-    return _sla_refresh(ticket, now)
+    return ticket_sla_refresh(ticket, now=now)
 
 
 @transaction.atomic
@@ -492,7 +496,7 @@ def ticket_escalate(
     _event(ticket, by=by, at=now, to=ticket.status, note=f"Escalated: {reason.strip()}")
     ticket.escalated = True
     ticket.save()
-    return _sla_refresh(ticket, now)
+    return ticket_sla_refresh(ticket, now=now)
 
 
 def comment_is_agent(*, user: Any) -> bool:
@@ -534,7 +538,7 @@ def ticket_comment_add(
                 _event(ticket, by=by, at=now, to=Status.IN_PROGRESS, note="First response")
                 ticket.status = Status.IN_PROGRESS
             ticket.save()
-            _sla_refresh(ticket, now)
+            ticket_sla_refresh(ticket, now=now)
     return comment
 
 

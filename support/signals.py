@@ -1,10 +1,10 @@
-"""Keep tickets' stored SLA outcome current when what it depends on changes.
+"""Refresh the stored SLA outcome of many tickets when a policy or a holiday changes.
 
-Every refresh is deferred with ``transaction.on_commit`` so it sees the committed
-rows, and writes with ``bulk_update``, which fires no signal: no recursion.
-A single ticket is refreshed in-process; a policy or holiday change, which can touch
-many tickets, goes to a Celery task (eager without a broker; kept in the outbox and
-sent later when the broker is down, see ``synapse.outbox``).
+A ticket's own changes (desk, API, admin, import) refresh it through
+``support.services.tickets_sla_refresh`` in the service that makes them: no signal.
+A policy or holiday change, which can touch many tickets, goes to a Celery task once
+the transaction commits (eager without a broker; kept in the outbox and sent later
+when the broker is down, see ``synapse.outbox``).
 """
 
 from __future__ import annotations
@@ -16,30 +16,9 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from support.models import SlaPolicy, Ticket, TicketPause
+from support.models import SlaPolicy
 from synapse.outbox.services import enqueue_or_keep
 from timesheets.models import Holiday
-
-
-def _refresh_ticket_on_commit(ticket_id: int) -> None:
-    from support.services import tickets_sla_refresh
-
-    transaction.on_commit(lambda: tickets_sla_refresh(Ticket.objects.filter(pk=ticket_id)))
-
-
-@receiver(post_save, sender=Ticket, dispatch_uid="support_ticket_sla")
-def ticket_saved(sender: type, instance: Ticket, raw: bool = False, **_: Any) -> None:
-    """Refresh a saved ticket's SLA outcome after the transaction commits."""
-    if not raw:
-        _refresh_ticket_on_commit(instance.pk)
-
-
-@receiver(post_save, sender=TicketPause, dispatch_uid="support_pause_saved_sla")
-@receiver(post_delete, sender=TicketPause, dispatch_uid="support_pause_deleted_sla")
-def pause_changed(sender: type, instance: TicketPause, raw: bool = False, **_: Any) -> None:
-    """Refresh the paused ticket's SLA outcome after the transaction commits."""
-    if not raw:
-        _refresh_ticket_on_commit(instance.ticket_id)
 
 
 @receiver(post_save, sender=SlaPolicy, dispatch_uid="support_policy_sla")

@@ -20,8 +20,15 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.serializers import BaseSerializer
 
-from support.models import Ticket, TicketEvent
-from support.services import TicketConflict, TicketError, ticket_is_reopen, ticket_transition
+from support.models import Ticket, TicketEvent, TicketPause
+from support.services import (
+    TicketConflict,
+    TicketError,
+    ticket_is_reopen,
+    ticket_sla_refresh,
+    ticket_transition,
+    tickets_sla_refresh,
+)
 
 #: Fields a status change sets itself; a request changing the status may not set them too.
 SET_BY_TRANSITION = ("resolved_at", "reopened_count")
@@ -56,19 +63,15 @@ def ticket_api_create(*, serializer: BaseSerializer, by: Any) -> Ticket:
     by the serializer: nothing before ``opened_at``), so history can be imported; for
     anyone else the serializer has refused them and set ``opened_at`` to now. A
     ``version`` sent with a new ticket is ignored: every ticket starts at version 0.
-    The SLA outcome is refreshed by ``support.signals`` once the transaction commits.
+    The SLA outcome is stored at once (``tickets_sla_refresh``), so the answer shows it.
     """
     serializer.validated_data.pop("version", None)
     ticket = serializer.save()
+    now = timezone.now()
     TicketEvent.objects.create(
-        ticket=ticket,
-        at=timezone.now(),
-        from_status="",
-        to_status=ticket.status,
-        by=_by(by),
-        note="via API",
+        ticket=ticket, at=now, from_status="", to_status=ticket.status, by=_by(by), note="via API"
     )
-    return ticket
+    return ticket_sla_refresh(ticket, now=now)
 
 
 @transaction.atomic
@@ -128,4 +131,25 @@ def ticket_api_update(*, serializer: BaseSerializer, by: Any) -> Ticket:
         except TicketError as exc:
             raise ValidationError({"status": [str(exc)]}) from exc
         serializer.instance = ticket
+    else:
+        ticket = ticket_sla_refresh(ticket)
     return ticket
+
+
+@transaction.atomic
+def pause_api_save(*, serializer: BaseSerializer) -> TicketPause:
+    """Save a ticket pause as sent, then store its ticket's SLA outcome (and the old
+    ticket's, should the pause have moved)."""
+    before = serializer.instance.ticket_id if serializer.instance is not None else None
+    pause = serializer.save()
+    tickets_sla_refresh(Ticket.objects.filter(pk__in={before, pause.ticket_id} - {None}))
+    return pause
+
+
+@transaction.atomic
+def pause_api_delete(*, pause: TicketPause, delete: Any) -> None:
+    """Delete a ticket pause with ``delete`` (the viewset's), then store its ticket's SLA
+    outcome."""
+    ticket_id = pause.ticket_id
+    delete(pause)
+    tickets_sla_refresh(Ticket.objects.filter(pk=ticket_id))

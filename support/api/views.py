@@ -25,7 +25,13 @@ from rest_framework.serializers import BaseSerializer
 
 from support import policies, services
 from support.api import filters, serializers
-from support.api.services import TicketVersionConflict, ticket_api_create, ticket_api_update
+from support.api.services import (
+    TicketVersionConflict,
+    pause_api_delete,
+    pause_api_save,
+    ticket_api_create,
+    ticket_api_update,
+)
 from support.models import Ticket, TicketEvent, TicketPause
 from synapse.api.permissions import TicketPermission
 from synapse.api.viewsets import SynapseModelViewSet, SynapseReadOnlyViewSet, documented
@@ -136,6 +142,15 @@ class TicketPauseViewSet(SynapseModelViewSet):
     def get_queryset(self) -> QuerySet[TicketPause]:
         pauses = TicketPause.objects.select_related("ticket").order_by("ticket", "paused_at")
         return policies.restrict(pauses, self.request.user, policies.VIEW, via="ticket")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        pause_api_save(serializer=serializer)
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        pause_api_save(serializer=serializer)
+
+    def perform_destroy(self, instance: TicketPause) -> None:
+        pause_api_delete(pause=instance, delete=super().perform_destroy)
 
 
 @documented("ticket status event", "ticket status events", writes=ACCESS, read_only=True)

@@ -21,8 +21,8 @@ import datetime as dt
 import math
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,8 +40,8 @@ from projects.models import (
     ProjectProgress,
 )
 from projects.services import projects_refresh_derived
-from support.models import SlaPolicy, Ticket, TicketPause
-from support.services import sla_calendar_for, ticket_sla_evaluate
+from support.models import Ticket, TicketPause
+from support.services import tickets_sla_refresh
 from surveys.models import SurveyInvitation, SurveyResponse
 from synapse.bench.scales import Scale
 from synapse.kpis.periods import local_midnight
@@ -191,39 +191,11 @@ class FirmGenerator:
         return self.summary
 
     def refresh_derived(self) -> None:
-        """Fill the derived columns the bulk writes skipped (the project windows).
-
-        The tickets' SLA columns are evaluated as they are generated, with the SLA
-        clock of ``support.services`` (``ticket_sla_evaluate``) as of the end of the
-        history — what ``tickets_sla_refresh`` would store, without its per-row update.
-        """
+        """Fill the derived columns the bulk writes skipped: the project windows, and the
+        tickets' SLA outcome as of the end of the history (the desk's one SLA path)."""
         projects_refresh_derived(Project.objects.all())
-
-    def _sla_clock(self) -> Callable[[Ticket, list[tuple]], None]:
-        """Return a function that stores the SLA outcome of a generated ticket on it."""
-        policies = {policy.priority: policy for policy in SlaPolicy.objects.all()}
-        holidays = frozenset(self.holidays)
-        calendars = {key: sla_calendar_for(policy, holidays) for key, policy in policies.items()}
         now = local_midnight(self.end + dt.timedelta(days=1))
-
-        def store(ticket: Ticket, pauses: list[tuple]) -> None:
-            policy = policies.get(ticket.priority)
-            if policy is None:
-                return
-            outcome = ticket_sla_evaluate(
-                opened_at=ticket.opened_at,
-                first_response_at=ticket.first_response_at,
-                resolved_at=ticket.resolved_at,
-                pauses=pauses,
-                respond_minutes=policy.respond_minutes,
-                resolve_minutes=policy.resolve_minutes,
-                calendar=calendars[ticket.priority],
-                now=now,
-            )
-            for name, value in asdict(outcome).items():
-                setattr(ticket, name, value)
-
-        return store
+        tickets_sla_refresh(Ticket.objects.all(), now=now)
 
     def _holidays(self) -> None:
         rows = []
@@ -527,7 +499,6 @@ class FirmGenerator:
         tickets: list[Ticket] = []
         pauses: list[TicketPause] = []
         written = paused = 0
-        sla = self._sla_clock()
         for number in range(1, self.scale.tickets + 1):
             day = days[(number * len(days)) // (self.scale.tickets + 1)]
             client = self._active_client(day)
@@ -584,13 +555,10 @@ class FirmGenerator:
                     first_contact_resolved=resolved_at is not None and rng.random() < 0.78,
                 )
             )
-            kept = []
             if pause is not None and (response is None or pause[0] < cutoff):
-                kept.append(pause)
                 pauses.append(
                     TicketPause(ticket_id=number, paused_at=pause[0], resumed_at=pause[1])
                 )
-            sla(tickets[-1], kept)
             self.tickets_by_day[day].append(ref)
             if resolved_at is not None:
                 resolved.append((number, client, project, resolved_at))

@@ -47,13 +47,18 @@ from projects.models import (
     ProjectExpense,
     ProjectProgress,
 )
+from projects.services import projects_refresh_derived
 from support.models import Ticket, TicketPause
+from support.services import tickets_sla_refresh
 from surveys.models import SurveyInvitation, SurveyResponse
+from synapse.accounts.services import leavers_deactivate
+from synapse.accounts.signals import employee_groups_sync
 from synapse.exchange import rules
 from synapse.exchange import schemas as s
 from synapse.exchange.schemas import FILES, FileSchema, row_parser
 from synapse.fields import FixedPointField
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry
+from timesheets.services import time_entries_recost
 
 BATCH_SIZE = 5000
 #: Bytes of a file read and decoded at once (``_ImportRun._blocks``).
@@ -1076,46 +1081,23 @@ class _ImportRun:
 
     def _refresh_derived(self) -> None:
         """Recompute what is derived from the imported rows (bulk, in the transaction)."""
-        from timesheets.services import time_entries_recost
-
         for chunk in _chunks(sorted(self.recost_employees)):
             time_entries_recost(TimeEntry.objects.filter(employee_id__in=chunk))
         for chunk in _chunks(sorted(self.recost_tickets)):
             time_entries_recost(TimeEntry.objects.filter(ticket_id__in=chunk))
-        self._refresh_tickets()
-        try:
-            from projects.services import projects_refresh_derived
-        except ImportError:
-            self.report.notes.append("projects_refresh_derived is not available: skipped")
-        else:
-            for chunk in _chunks(sorted(self.changed_projects)):
-                projects_refresh_derived(Project.objects.filter(pk__in=chunk))
-        try:
-            from synapse.accounts.services import leavers_deactivate
-            from synapse.accounts.signals import employee_groups_sync
-        except ImportError:
-            pass
-        else:
-            for chunk in _chunks(sorted(self.changed_employees)):
-                changed = Employee.objects.filter(pk__in=chunk)
-                for employee in changed.select_related("user"):
-                    employee_groups_sync(employee=employee)
-                leavers_deactivate(employees=changed)
-
-    def _refresh_tickets(self) -> None:
-        if not self.sla_tickets and not self.holidays_changed:
-            return
-        try:
-            from support.services import tickets_sla_refresh
-        except ImportError:
-            self.report.notes.append("support.services.tickets_sla_refresh missing: SLA skipped")
-            return
         if self.holidays_changed:
             # Holidays move business-hours clocks of any ticket: refresh them all once.
             tickets_sla_refresh(Ticket.objects.all())
-            return
-        for chunk in _chunks(sorted(self.sla_tickets)):
-            tickets_sla_refresh(Ticket.objects.filter(pk__in=chunk))
+        else:
+            for chunk in _chunks(sorted(self.sla_tickets)):
+                tickets_sla_refresh(Ticket.objects.filter(pk__in=chunk))
+        for chunk in _chunks(sorted(self.changed_projects)):
+            projects_refresh_derived(Project.objects.filter(pk__in=chunk))
+        for chunk in _chunks(sorted(self.changed_employees)):
+            changed = Employee.objects.filter(pk__in=chunk)
+            for employee in changed.select_related("user"):
+                employee_groups_sync(employee=employee)
+            leavers_deactivate(employees=changed)
 
 
 _REF_OF = {column.name: column.ref for schema in FILES for column in schema.columns if column.ref}

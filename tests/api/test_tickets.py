@@ -263,3 +263,26 @@ def test_pauses_of_invisible_tickets_are_hidden_and_cannot_be_added(api):
     )
     assert response.status_code == 403
     assert not TicketPause.objects.filter(paused_at=dt.datetime(2025, 2, 3, 12, tzinfo=dt.UTC))
+
+
+def test_a_ticket_created_or_paused_through_the_api_ends_with_its_sla_stored(api):
+    """P1 is 24×7: respond 1 h, resolve 4 h. The answer and the row carry the outcome."""
+    ClientFactory(code="C1")
+    client = api("root")
+    body = {**TICKET, "priority": "P1"}
+    response = client.post("/api/v1/tickets/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["resolution_due_at"] == "2025-02-03T13:00:00Z"
+    created = client.post(
+        "/api/v1/ticket-pauses/",
+        {
+            "ticket": "T-1",
+            "paused_at": "2025-02-03T10:00:00Z",
+            "resumed_at": "2025-02-03T11:00:00Z",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert Ticket.objects.get(ref="T-1").resolution_due_at == at(14)
+    assert client.delete(f"/api/v1/ticket-pauses/{created.json()['id']}/").status_code == 204
+    assert Ticket.objects.get(ref="T-1").resolution_due_at == at(13)

@@ -121,7 +121,7 @@ def test_imported_entries_are_costed_as_they_are_written(firm, tmp_path, monkeyp
     def no_recost(entries):
         raise AssertionError("new entries need no recost UPDATE")
 
-    monkeypatch.setattr("timesheets.services.time_entries_recost", no_recost)
+    monkeypatch.setattr(importer, "time_entries_recost", no_recost)
     rows = [
         # ann: 50/140 until 2024-12-31, 60/150 from 2025-01-01 (rates.csv).
         "E1,ann,2024-12-31,1.33,true,delivery,P1,,,\n",

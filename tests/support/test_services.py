@@ -8,11 +8,12 @@ import zoneinfo
 import pytest
 from django.test import override_settings
 
+from support import services
 from support.models import SlaPolicy, Ticket
 from support.services import SlaOutcome, ticket_sla_evaluate, tickets_sla_refresh
 from support.sla import SlaCalendar
 from support.tasks import tickets_sla_refresh_open
-from tests.factories import HolidayFactory, TicketFactory, TicketPauseFactory
+from tests.factories import EmployeeFactory, HolidayFactory, TicketFactory, TicketPauseFactory
 
 UTC = dt.UTC
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -289,38 +290,52 @@ def test_periodic_task_flips_a_passed_breach_of_an_open_ticket():
     assert (ticket.sla_decided_at, ticket.sla_met) == (utc("2025-02-03 14:00"), False)
 
 
-# --- signals ---------------------------------------------------------------------------
+# --- one refresh per change -------------------------------------------------------------
+
+
+@pytest.fixture
+def clock_runs(monkeypatch):
+    """Count the SLA clock's evaluations (``ticket_sla_evaluate``)."""
+    runs = []
+    real = services.ticket_sla_evaluate
+
+    def counted(**kwargs):
+        runs.append(kwargs["opened_at"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "ticket_sla_evaluate", counted)
+    return runs
 
 
 @pytest.mark.django_db
-def test_saving_a_ticket_refreshes_its_sla_after_commit(django_capture_on_commit_callbacks):
+def test_one_desk_edit_evaluates_the_sla_clock_exactly_once(
+    clock_runs, django_capture_on_commit_callbacks
+):
+    agent = EmployeeFactory(role="staff")
+    ticket = TicketFactory(priority="P1", opened_at=utc("2025-02-03 10:00"), assignee=agent)
     with django_capture_on_commit_callbacks(execute=True):
-        ticket = TicketFactory(
-            priority="P1", opened_at=utc("2025-02-03 10:00"), resolved_at=utc("2025-02-03 11:00")
+        services.ticket_update(
+            ticket=ticket,
+            by=agent.user,
+            version=ticket.version,
+            client=ticket.client,
+            priority="P1",
+            subject="Mail server slow",
+            now=utc("2025-02-03 10:30"),
         )
+    assert clock_runs == [utc("2025-02-03 10:00")]
     ticket.refresh_from_db()
-    assert (ticket.sla_met, ticket.sla_decided_at) == (True, utc("2025-02-03 11:00"))
+    assert ticket.resolution_due_at == utc("2025-02-03 14:00")
 
 
 @pytest.mark.django_db
-def test_pauses_refresh_their_ticket(django_capture_on_commit_callbacks):
+def test_a_model_save_alone_does_not_refresh_the_sla(django_capture_on_commit_callbacks):
+    """No signal: a ticket is refreshed by the service that changes it."""
     with django_capture_on_commit_callbacks(execute=True):
         ticket = TicketFactory(priority="P1", opened_at=utc("2025-02-03 10:00"))
     ticket.refresh_from_db()
-    assert ticket.sla_decided_at == utc("2025-02-03 14:00")
-    with django_capture_on_commit_callbacks(execute=True):
-        pause = TicketPauseFactory(ticket=ticket, paused_at=utc("2025-02-03 11:00"))
-    ticket.refresh_from_db()
-    assert (ticket.sla_decided_at, ticket.resolution_due_at) == (None, None)
-    with django_capture_on_commit_callbacks(execute=True):
-        pause.resumed_at = utc("2025-02-03 12:00")
-        pause.save()
-    ticket.refresh_from_db()
-    assert ticket.sla_decided_at == utc("2025-02-03 15:00")
-    with django_capture_on_commit_callbacks(execute=True):
-        pause.delete()
-    ticket.refresh_from_db()
-    assert ticket.sla_decided_at == utc("2025-02-03 14:00")
+    assert ticket.resolution_due_at is None
+    assert services.ticket_sla_refresh(ticket).resolution_due_at == utc("2025-02-03 14:00")
 
 
 @pytest.mark.django_db
