@@ -431,29 +431,74 @@ register(
         extra={"growth_target_per_year": Decimal(20)},
     )
 )
-for _key, _label, _direction, _text in (
-    ("new_mrr", "New MRR", "higher", "0 → x"),
-    ("expansion_mrr", "Expansion MRR", "higher", "up (the increase)"),
-    ("contraction_mrr", "Contraction MRR", "lower", "down (the decrease)"),
-    ("churned_mrr", "Churned MRR", "lower", "x → 0"),
-):
-    register(
-        Kpi(
-            key=_key,
-            label=_label,
-            unit="money",
-            area="revenue",
-            direction=_direction,
-            band=None,
-            scopes=("company",),
-            compute=_movement_compute(_key.removesuffix("_mrr")),
-            formula=mrr_movement,
-            definition=(
-                f"Per client, opening MRR (day before the period) → closing MRR: {_text}; "
-                "summed over clients."
-            ),
-        )
+register(
+    Kpi(
+        key="new_mrr",
+        label="New MRR",
+        unit="money",
+        area="revenue",
+        direction="higher",
+        band=None,
+        scopes=("company",),
+        compute=_movement_compute("new"),
+        formula=mrr_movement,
+        definition=(
+            "Per client, opening MRR (day before the period) → closing MRR: 0 → x; "
+            "summed over clients."
+        ),
     )
+)
+register(
+    Kpi(
+        key="expansion_mrr",
+        label="Expansion MRR",
+        unit="money",
+        area="revenue",
+        direction="higher",
+        band=None,
+        scopes=("company",),
+        compute=_movement_compute("expansion"),
+        formula=mrr_movement,
+        definition=(
+            "Per client, opening MRR (day before the period) → closing MRR: up (the increase); "
+            "summed over clients."
+        ),
+    )
+)
+register(
+    Kpi(
+        key="contraction_mrr",
+        label="Contraction MRR",
+        unit="money",
+        area="revenue",
+        direction="lower",
+        band=None,
+        scopes=("company",),
+        compute=_movement_compute("contraction"),
+        formula=mrr_movement,
+        definition=(
+            "Per client, opening MRR (day before the period) → closing MRR: down (the decrease); "
+            "summed over clients."
+        ),
+    )
+)
+register(
+    Kpi(
+        key="churned_mrr",
+        label="Churned MRR",
+        unit="money",
+        area="revenue",
+        direction="lower",
+        band=None,
+        scopes=("company",),
+        compute=_movement_compute("churned"),
+        formula=mrr_movement,
+        definition=(
+            "Per client, opening MRR (day before the period) → closing MRR: x → 0; "
+            "summed over clients."
+        ),
+    )
+)
 register(
     Kpi(
         key="net_mrr_churn",
