@@ -351,7 +351,7 @@ def survey_mail_pending(*, now: dt.datetime | None = None, limit: int = 500) -> 
     for pks in groups.values():
         try:
             sent += survey_invitations_mail(invitation_pks=pks, now=now)
-        except Exception:  # noqa: BLE001 - logged and kept pending by the send itself
+        except Exception:  # logged and kept pending by the send itself
             break
     return sent
 

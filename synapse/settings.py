@@ -37,7 +37,7 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 # (synapse/security/startup.py) and `check --deploy` fails (synapse/accounts/checks.py).
 SECRET_KEY_MISSING = not SECRET_KEY
 if SECRET_KEY_MISSING:
-    SECRET_KEY = "insecure-throwaway-key"  # noqa: S105
+    SECRET_KEY = "insecure-throwaway-key"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 

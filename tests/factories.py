@@ -129,7 +129,7 @@ class EmployeeFactory(factory.django.DjangoModelFactory):
     employed_from = dt.date(2024, 1, 1)
 
     @factory.post_generation
-    def rates(obj, create, extracted, **kwargs):  # noqa: N805
+    def rates(obj, create, extracted, **kwargs):
         if create:
             cost, bill = extracted or (Decimal("50.00"), Decimal("140.00"))
             Rate.objects.create(

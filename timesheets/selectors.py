@@ -308,9 +308,8 @@ def _compliant_days(ctx: KpiContext, periods: tuple[Period, ...]) -> dict[Period
     One query: the entries on expected days, each joined to its day's leave (at most
     one row: leave is unique per employee and day), are grouped per (employee, day) and
     only compliant days kept (``HAVING``); a window function counts those days per
-    (period, employee) and ``DISTINCT`` keeps one row per pair (the earlier shape,
-    re-reading one entry per compliant day by id, took half as long again on five
-    years). A day with no entry is never compliant: its leave is below
+    (period, employee) and ``DISTINCT`` keeps one row per pair, so no entry is read
+    twice (docs/performance.md). A day with no entry is never compliant: its leave is below
     ``hours_per_day``, or the day would not be expected.
     """
     entries = (

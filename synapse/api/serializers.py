@@ -122,7 +122,7 @@ class SynapseModelSerializer(serializers.ModelSerializer):
 def _concrete_field(model: type[models.Model], name: str) -> models.Field | None:
     try:
         field = model._meta.get_field(name)
-    except Exception:  # noqa: BLE001 - a serializer-only attribute
+    except Exception:  # a serializer-only attribute
         return None
     return field if getattr(field, "concrete", False) else None
 

@@ -43,7 +43,7 @@ class KpiSnapshotViewSet(SynapseReadOnlyViewSet):
     ordering = ("key", "grain", "period_start", "scope_kind", "scope_key")
     queryset = KpiSnapshot.objects.none()
 
-    def get_queryset(self):  # noqa: ANN201 - a KpiSnapshot queryset
+    def get_queryset(self):  # a KpiSnapshot queryset
         return kpi_snapshots_visible(user=self.request.user).order_by(*self.ordering)
 
 

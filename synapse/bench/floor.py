@@ -394,7 +394,7 @@ def surveys_inputs(periods: list[Period], *, as_of: dt.datetime) -> dict[tuple, 
         ("responses", "surveys_surveyresponse", "responded_at"),
     ):
         sql = (
-            f"SELECT {bucket.format(t=column)}, COUNT(*) FROM {table} "  # noqa: S608
+            f"SELECT {bucket.format(t=column)}, COUNT(*) FROM {table} "
             f"WHERE {column} >= %s AND {column} < %s GROUP BY 1"
         )
         for month, count in _rows(sql, [*tz, _dt(start), _dt(end)]):

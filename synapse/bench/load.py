@@ -199,7 +199,7 @@ class Gunicorn:
             str(gunicorn), "synapse.wsgi:application", "--bind", f"{HOST}:{self.port}",
             "--workers", str(self.workers), "--timeout", "120", "--log-level", "warning",
         ]  # fmt: skip
-        self.process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn
+        self.process = subprocess.Popen(  # our own venv's gunicorn
             command, cwd=self.base_dir, env={**os.environ, **self.env}
         )
         deadline = time.monotonic() + 60

@@ -35,7 +35,7 @@ from synapse.kpis.snapshots import backfill_periods
 BASE_DIR = Path(settings.BASE_DIR)
 DATA_DIR = BASE_DIR / "bench-data"
 RATE = 50.0
-BENCH_SECRET_KEY = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+BENCH_SECRET_KEY = "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 #: The KPI pages requested under load (one of each area).
 KPI_PAGES = ("billable_utilization", "sla_compliance", "project_gross_margin", "mrr", "csat")
 
@@ -65,7 +65,7 @@ def run_child(args: list[str]) -> ChildResult:
     """Run ``manage.py bench --phase ...`` and return its JSON report and peak memory."""
     command = [sys.executable, str(BASE_DIR / "manage.py"), "bench", *args]
     began = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603 - our own manage.py
+    process = subprocess.Popen(  # our own manage.py
         command, cwd=BASE_DIR, stdout=subprocess.PIPE, text=True
     )
     output = process.stdout.read() if process.stdout else ""

@@ -210,7 +210,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         html, cacheable = _cards_render(request, params, gap=gap)
         if cacheable and key is not None:
             page_cache.fragment_set(key, html)
-    context = {"cards_html": mark_safe(html)}  # noqa: S308 - our own rendered template
+    context = {"cards_html": mark_safe(html)}  # our own rendered template
     return render(request, _template(request, "dashboards/dashboard.html", "kpi-cards"), context)
 
 
@@ -294,7 +294,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     context = {
         "kpi": kpi,
         "params": params,
-        "detail_html": mark_safe(entry["html"]),  # noqa: S308 - our own rendered template
+        "detail_html": mark_safe(entry["html"]),  # our own rendered template
         "band_text": entry["band_text"],
         "records": records,
         "page": page,

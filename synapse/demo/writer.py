@@ -26,7 +26,7 @@ from synapse.demo.generator import DemoFirm, Person
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry, Timesheet
 
 BATCH = 2000
-DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo logins, created only in debug mode
+DEMO_PASSWORD = "demo"  # the documented demo logins, created only in debug mode
 ROLE_GROUPS = ("staff", "manager", "executive")
 RESPONSE_COMMENTS = {
     "good": ["Quick and friendly, thanks!", "Solved first time.", "Great team.", ""],

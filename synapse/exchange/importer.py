@@ -1457,7 +1457,7 @@ class _KeyLedger:
             if bloom[at >> 3] & (1 << (at & 7)):
                 maybe[_key_text(key)] = key
         if maybe:
-            sql = f"SELECT k, MIN(line) FROM {self.table} WHERE k"  # noqa: S608 - our own table
+            sql = f"SELECT k, MIN(line) FROM {self.table} WHERE k"  # our own table
             for text, line in _select_in(sql, list(maybe), suffix=" GROUP BY k"):
                 found[maybe[text]] = line
         return found
@@ -1525,7 +1525,7 @@ class _DayStage:
         ``pending``: the batch's rows taken from ``pending`` earlier (default: those staged
         since the last flush). ``over`` reads a written row only for its person-day and
         line, so the written rows of a person-day in the batch are staged as one row with
-        the last of their lines (a quarter of the rows of the large benchmark file).
+        the last of their lines (fewer rows to stage).
         """
         if pending is None:
             pending, self.pending = self.pending, []
@@ -1598,7 +1598,7 @@ class _DayStage:
             LEFT JOIN replaced ON replaced.username = f.username AND replaced.day = f.day
             WHERE COALESCE(stored.hours, 0) - COALESCE(replaced.hours, 0) + f.unwritten > %s
             ORDER BY f.line
-        """  # noqa: S608 - table names from _meta and our own temporary table
+        """  # table names from _meta and our own temporary table
         adapt = connection.ops.adapt_datefield_value
         params = [adapt(self.first_day), adapt(self.last_day), _hundredths(limit)]
         with connection.cursor() as cursor:
@@ -1674,8 +1674,8 @@ def _select_in(sql: str, values: list[Any], suffix: str = "") -> list[tuple]:
 def _write_rows(table: str, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
     """Insert ``rows`` of database values: ``COPY`` on PostgreSQL, ``executemany`` elsewhere.
 
-    ``COPY`` streams the rows in one statement (several times faster than a parameterised
-    INSERT per row); a row the database refuses fails the whole statement, as before.
+    ``COPY`` streams the rows in one statement rather than an INSERT per row; a row the
+    database refuses fails the whole statement.
     """
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
@@ -1694,8 +1694,8 @@ def _copy_rows(copy: Any, rows: Iterable[Sequence[Any]]) -> None:
     """Send ``rows`` (database values) through a psycopg ``COPY ... FROM STDIN``.
 
     psycopg formats each row in C with the adapters it uses for query parameters (NULL
-    is ``\\N``, text escaped, dates and aware datetimes in ISO form, booleans ``t``/``f``):
-    three times faster than building the text in Python, and the same values stored.
+    is ``\\N``, text escaped, dates and aware datetimes in ISO form, booleans ``t``/``f``),
+    rather than building the text in Python; the same values are stored.
     """
     write = copy.write_row
     for row in rows:
@@ -1776,9 +1776,8 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[
     """Return ``rows`` (model attributes; missing ones get the field default) as database rows.
 
     Written with ``COPY`` on PostgreSQL, a parameterised ``executemany`` on SQLite, rather
-    than ``bulk_create``: Django's SQLite backend caps a bulk insert at 999 parameters
-    (about 75 time entries a statement) and compiles every value through the query
-    compiler, which made a million-row import several times slower. Values are prepared
+    than ``bulk_create``, which caps a SQLite insert at 999 parameters and compiles every
+    value through the query compiler (docs/performance.md). Values are prepared
     as each field would (the integer hundredths of money and hours, dates, aware
     datetimes), so what is stored is the same.
     """

@@ -165,7 +165,7 @@ def row_parser(
         f"        errors['-'] = f'the row has {{len(cells)}} cells but the header has {width}'\n"
         "        return values, errors\n" + unpack + "".join(blocks) + "    return values, errors\n"
     )
-    exec(compile(source, f"<row_parser {schema.name}>", "exec"), namespace)  # noqa: S102 - our code
+    exec(compile(source, f"<row_parser {schema.name}>", "exec"), namespace)  # our code
     return namespace["parse"]
 
 

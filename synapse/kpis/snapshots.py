@@ -185,7 +185,7 @@ def _upsert_sql(placeholders: str, *, conflicts: bool) -> str:
     table = quote(KpiSnapshot._meta.db_table)
     names = ", ".join(quote(KpiSnapshot._meta.get_field(n).column) for n in SNAPSHOT_COLUMNS)
     # Names come from the model's _meta, values travel as parameters.
-    sql = f"INSERT INTO {table} ({names}) {placeholders}"  # noqa: S608
+    sql = f"INSERT INTO {table} ({names}) {placeholders}"
     if not conflicts:
         return sql
     unique = ", ".join(quote(KpiSnapshot._meta.get_field(n).column) for n in UNIQUE_FIELDS)

@@ -47,7 +47,7 @@ def enqueue_or_keep(task: Task, *args: Any) -> bool:
         return True
     try:
         _send(task, list(args))
-    except Exception as error:  # noqa: BLE001 - any broker failure: keep the job
+    except Exception as error:  # any broker failure: keep the job
         OutboxJob.objects.create(
             task_name=task.name,
             args=list(args),
@@ -86,7 +86,7 @@ def outbox_flush(*, limit: int = 500, now: dt.datetime | None = None) -> int:
                 task.apply_async(args=job.args)
             else:
                 _send(task, job.args)
-        except Exception as error:  # noqa: BLE001 - keep it for the next run
+        except Exception as error:  # keep it for the next run
             with transaction.atomic():
                 OutboxJob.objects.filter(pk=job.pk).update(
                     claimed_until=None,

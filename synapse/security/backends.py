@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 # The password of the demo logins (synapse.demo.writer.DEMO_PASSWORD), repeated here so
 # that signing in does not import the demo generator.
-DEMO_PASSWORD = "demo"  # noqa: S105
+DEMO_PASSWORD = "demo"
 DEMO_USERNAMES = ("admin", "exec", "manager", "staff")
 
 

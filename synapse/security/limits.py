@@ -58,7 +58,7 @@ class FailOpenCache:
         """Return the value under ``key``, or ``default`` (also when the cache is down)."""
         try:
             return caches[self.alias].get(key, default)
-        except Exception:  # noqa: BLE001 - any backend failure
+        except Exception:  # any backend failure
             self._failed("get")
             return default
 
@@ -66,7 +66,7 @@ class FailOpenCache:
         """Store ``value`` under ``key`` (dropped when the cache is down)."""
         try:
             caches[self.alias].set(key, value, timeout)
-        except Exception:  # noqa: BLE001 - any backend failure
+        except Exception:  # any backend failure
             self._failed("set")
 
     def incr_window(self, key: str, timeout: int) -> int | None:
@@ -80,7 +80,7 @@ class FailOpenCache:
             except ValueError:  # the key expired between add() and incr()
                 backend.set(key, 1, timeout=timeout)
                 return 1
-        except Exception:  # noqa: BLE001 - any backend failure
+        except Exception:  # any backend failure
             self._failed("incr")
             return None
 

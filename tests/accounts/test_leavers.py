@@ -17,7 +17,7 @@ from timesheets.models import Employee
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "leaver-pass-phrase-2025"  # noqa: S105
+PASSWORD = "leaver-pass-phrase-2025"
 
 
 def days_from_today(days: int) -> dt.date:

@@ -14,7 +14,7 @@ from timesheets.models import TimeEntry, Timesheet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "timesheet-2025"  # noqa: S105
+PASSWORD = "timesheet-2025"
 
 
 @pytest.fixture

@@ -274,7 +274,7 @@ def _settings_in_a_child(**env: str) -> list[str]:
         "import django; from django.conf import settings; django.setup(); "
         "print(settings.CACHES['default']['BACKEND']); print(settings.SESSION_ENGINE)"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and settings
+    result = subprocess.run(  # our own interpreter and settings
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,

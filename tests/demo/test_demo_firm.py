@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def firm(django_db_setup, django_db_blocker) -> Iterator[str]:  # noqa: ANN001
+def firm(django_db_setup, django_db_blocker) -> Iterator[str]:
     """Seed the three-month demo firm once (debug mode); return the command's output."""
     with django_db_blocker.unblock():
         outer = transaction.atomic()

@@ -124,7 +124,7 @@ def _services_available() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:  # noqa: ARG001
+def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
     """Start a real ``celery -A synapse worker`` on the test database; yield its queue.
 
     The queue name is unique to this test run, so workers of other runs on the same

@@ -84,7 +84,7 @@ def _stored(key: str) -> list[tuple]:
         select = ", ".join(f"{c}, typeof({c})" for c in columns)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {select} FROM kpis_kpisnapshot WHERE key = %s ORDER BY scope_key",  # noqa: S608
+            f"SELECT {select} FROM kpis_kpisnapshot WHERE key = %s ORDER BY scope_key",
             [key],
         )
         return cursor.fetchall()

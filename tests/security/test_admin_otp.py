@@ -14,7 +14,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "admin-pass-phrase-2025"  # noqa: S105
+PASSWORD = "admin-pass-phrase-2025"
 
 
 @pytest.fixture

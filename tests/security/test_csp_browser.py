@@ -12,7 +12,7 @@ from tests.factories import EmployeeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "board-room-2025"  # noqa: S105
+PASSWORD = "board-room-2025"
 RECORD_VIOLATIONS = """
 window.__csp = [];
 document.addEventListener("securitypolicyviolation", e => {

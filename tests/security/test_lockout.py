@@ -18,7 +18,7 @@ from tests.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct-horse-battery"  # noqa: S105
+PASSWORD = "correct-horse-battery"
 START = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
 
 

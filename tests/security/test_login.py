@@ -14,7 +14,7 @@ from tests.factories import EmployeeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct-horse-battery"  # noqa: S105
+PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
