@@ -29,6 +29,7 @@ from rest_framework.test import APIClient
 
 from projects.models import Client
 from support.models import Ticket, TicketEvent
+from support.services import tickets_sla_refresh
 from synapse.api.urls import router
 from synapse.kpis.models import KpiSnapshot
 from tests.factories import (
@@ -270,6 +271,7 @@ def api_world(access_world):
         ticket_id=world["ticket_mine"], at=timezone.now(), from_status="new", to_status="open"
     )
     response = SurveyResponseFactory(client=client, response_id="R-1")
+    tickets_sla_refresh(Ticket.objects.all())  # as the desk leaves every ticket
     return {
         **world,
         "contract_code": contract.code,
