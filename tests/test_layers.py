@@ -1,0 +1,161 @@
+"""The product's layers: the platform, the apps on it, the site on top.
+
+A module may import its own layer or a lower one, never a higher one. The imports are
+read from the source (module-level and inside functions), not by importing it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.paths import REPO_ROOT
+
+PLATFORM, APPS, SITE = 0, 1, 2
+LAYER_NAMES = {PLATFORM: "platform", APPS: "apps", SITE: "site"}
+
+#: Top-level packages of the product (``tests`` and ``docs`` are not part of it).
+PACKAGES = ("synapse", "projects", "timesheets", "support", "surveys")
+#: Modules and packages whose layer is not the one of the package they are in, most
+#: specific first. Everything else under ``synapse`` is the platform.
+LAYERS = {
+    "projects": APPS,
+    "timesheets": APPS,
+    "support": APPS,
+    "surveys": APPS,
+    "synapse.dashboards": SITE,
+    "synapse.api": SITE,
+    "synapse.exchange": SITE,
+    "synapse.demo": SITE,
+    "synapse.bench": SITE,
+    # The entry points wire the apps and the site into one project.
+    "synapse.urls": SITE,
+    "synapse.asgi": SITE,
+    "synapse.wsgi": SITE,
+    "synapse": PLATFORM,
+}
+
+# Why an upward import stays for now, one reason per group of ALLOWED.
+API = (
+    "the app's API builds on the site's API base classes (filters, serializers, "
+    "permissions, viewsets), which call the apps' policies back: moving them into the "
+    "platform means passing each policy in"
+)
+DRILLDOWN = (
+    "the drill-down registry is the dashboards'; it hides money columns with "
+    "timesheets.policies.may_see_money, so it cannot move below the apps as it is"
+)
+RULES = (
+    "the row rules shared by the import, forms and the API live with the import "
+    "(synapse.exchange.rules)"
+)
+HOURS = "the timesheet form parses hours with the import's own parser, so both agree"
+SIGNALS = "the role groups follow Employee.role, a timesheets model"
+MONEY = "the admin's money mixins ask timesheets.policies.may_see_money"
+KPI_REPORT = "kpi_report checks that the scope it is asked for exists in the apps' models"
+KPI_DOCS = "kpi_docs writes docs/data-exchange.md too, from the exchange schemas"
+
+#: Imports from a lower layer into a higher one that stay for now, as (importing module,
+#: imported module): reason. The list may only shrink.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("projects.api.filters", "synapse.api.filters"): API,
+    ("projects.api.serializers", "synapse.api.serializers"): API,
+    ("projects.api.serializers", "synapse.exchange.rules"): RULES,
+    ("projects.api.views", "synapse.api.permissions"): API,
+    ("projects.api.views", "synapse.api.viewsets"): API,
+    ("projects.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
+    ("support.api.filters", "synapse.api.filters"): API,
+    ("support.api.serializers", "synapse.api.serializers"): API,
+    ("support.api.serializers", "synapse.exchange.rules"): RULES,
+    ("support.api.views", "synapse.api.permissions"): API,
+    ("support.api.views", "synapse.api.viewsets"): API,
+    ("support.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
+    ("surveys.api.filters", "synapse.api.filters"): API,
+    ("surveys.api.serializers", "synapse.api.serializers"): API,
+    ("surveys.api.serializers", "synapse.exchange.rules"): RULES,
+    ("surveys.api.views", "synapse.api.permissions"): API,
+    ("surveys.api.views", "synapse.api.viewsets"): API,
+    ("surveys.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
+    ("synapse.accounts.signals", "timesheets.models"): SIGNALS,
+    ("synapse.admin_tools", "timesheets.policies"): MONEY,
+    ("synapse.kpis.management.commands.kpi_docs", "synapse.exchange.reference"): KPI_DOCS,
+    ("synapse.kpis.management.commands.kpi_report", "projects.models"): KPI_REPORT,
+    ("synapse.kpis.management.commands.kpi_report", "timesheets.models"): KPI_REPORT,
+    ("timesheets.api.serializers", "synapse.api.permissions"): API,
+    ("timesheets.api.serializers", "synapse.api.serializers"): API,
+    ("timesheets.api.serializers", "synapse.exchange.rules"): RULES,
+    ("timesheets.api.views", "synapse.api.permissions"): API,
+    ("timesheets.api.views", "synapse.api.viewsets"): API,
+    ("timesheets.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
+    ("timesheets.forms", "synapse.exchange.rules"): RULES,
+    ("timesheets.forms", "synapse.exchange.schemas"): HOURS,
+    ("timesheets.services", "synapse.exchange.rules"): RULES,
+}
+
+
+def layer_of(module: str) -> int | None:
+    """Return the layer of a dotted module name; None for one outside the product."""
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        layer = LAYERS.get(".".join(parts[:end]))
+        if layer is not None:
+            return layer
+    return None
+
+
+def product_modules() -> Iterator[tuple[str, Path]]:
+    """Yield (dotted name, path) of every Python module of the product."""
+    for package in PACKAGES:
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            parts = path.relative_to(REPO_ROOT).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            yield ".".join(parts), path
+
+
+def imported_modules(module: str, path: Path, known: set[str]) -> Iterator[str]:
+    """Yield every module ``module`` imports, anywhere in its source.
+
+    ``from package import name`` counts as importing ``package.name`` when that is a
+    module of the product, else ``package``.
+    """
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                name = f"{base}.{alias.name}"
+                yield name if name in known else base
+
+
+def upward_imports() -> dict[tuple[str, str], str]:
+    """Return every import of a higher layer, keyed (importer, imported)."""
+    modules = dict(product_modules())
+    found = {}
+    for module, path in modules.items():
+        own = layer_of(module)
+        for imported in imported_modules(module, path, set(modules)):
+            target = layer_of(imported)
+            if target is not None and target > own:
+                found[(module, imported)] = f"{LAYER_NAMES[own]} → {LAYER_NAMES[target]}"
+    return found
+
+
+def test_the_layers_cover_every_module_of_the_product():
+    assert [module for module, _ in product_modules() if layer_of(module) is None] == []
+
+
+def test_no_layer_imports_a_higher_one():
+    found = upward_imports()
+    assert sorted(set(found) - set(ALLOWED)) == []
+
+
+def test_the_allow_list_only_names_imports_that_still_exist():
+    assert sorted(set(ALLOWED) - set(upward_imports())) == []
