@@ -53,8 +53,6 @@ RULES = (
 HOURS = "the timesheet form parses hours with the import's own parser, so both agree"
 SIGNALS = "the role groups follow Employee.role, a timesheets model"
 MONEY = "the admin's money mixins ask timesheets.policies.may_see_money"
-KPI_REPORT = "kpi_report checks that the scope it is asked for exists in the apps' models"
-KPI_DOCS = "kpi_docs writes docs/data-exchange.md too, from the exchange schemas"
 
 #: Imports from a lower layer into a higher one that stay for now, as (importing module,
 #: imported module): reason. The list may only shrink.
@@ -79,9 +77,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("surveys.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
     ("synapse.accounts.signals", "timesheets.models"): SIGNALS,
     ("synapse.admin_tools", "timesheets.policies"): MONEY,
-    ("synapse.kpis.management.commands.kpi_docs", "synapse.exchange.reference"): KPI_DOCS,
-    ("synapse.kpis.management.commands.kpi_report", "projects.models"): KPI_REPORT,
-    ("synapse.kpis.management.commands.kpi_report", "timesheets.models"): KPI_REPORT,
     ("timesheets.api.serializers", "synapse.api.permissions"): API,
     ("timesheets.api.serializers", "synapse.api.serializers"): API,
     ("timesheets.api.serializers", "synapse.exchange.rules"): RULES,
