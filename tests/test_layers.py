@@ -51,7 +51,6 @@ RULES = (
     "(synapse.exchange.rules)"
 )
 HOURS = "the timesheet form parses hours with the import's own parser, so both agree"
-SIGNALS = "the role groups follow Employee.role, a timesheets model"
 MONEY = "the admin's money mixins ask timesheets.policies.may_see_money"
 
 #: Imports from a lower layer into a higher one that stay for now, as (importing module,
@@ -75,7 +74,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("surveys.api.views", "synapse.api.permissions"): API,
     ("surveys.api.views", "synapse.api.viewsets"): API,
     ("surveys.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
-    ("synapse.accounts.signals", "timesheets.models"): SIGNALS,
     ("synapse.admin_tools", "timesheets.policies"): MONEY,
     ("timesheets.api.serializers", "synapse.api.permissions"): API,
     ("timesheets.api.serializers", "synapse.api.serializers"): API,
