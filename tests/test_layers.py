@@ -46,10 +46,6 @@ DRILLDOWN = (
     "the drill-down registry is the dashboards'; it hides money columns with "
     "timesheets.policies.may_see_money, so it cannot move below the apps as it is"
 )
-RULES = (
-    "the row rules shared by the import, forms and the API live with the import "
-    "(synapse.exchange.rules)"
-)
 HOURS = "the timesheet form parses hours with the import's own parser, so both agree"
 MONEY = "the admin's money mixins ask timesheets.policies.may_see_money"
 
@@ -58,32 +54,26 @@ MONEY = "the admin's money mixins ask timesheets.policies.may_see_money"
 ALLOWED: dict[tuple[str, str], str] = {
     ("projects.api.filters", "synapse.api.filters"): API,
     ("projects.api.serializers", "synapse.api.serializers"): API,
-    ("projects.api.serializers", "synapse.exchange.rules"): RULES,
     ("projects.api.views", "synapse.api.permissions"): API,
     ("projects.api.views", "synapse.api.viewsets"): API,
     ("projects.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
     ("support.api.filters", "synapse.api.filters"): API,
     ("support.api.serializers", "synapse.api.serializers"): API,
-    ("support.api.serializers", "synapse.exchange.rules"): RULES,
     ("support.api.views", "synapse.api.permissions"): API,
     ("support.api.views", "synapse.api.viewsets"): API,
     ("support.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
     ("surveys.api.filters", "synapse.api.filters"): API,
     ("surveys.api.serializers", "synapse.api.serializers"): API,
-    ("surveys.api.serializers", "synapse.exchange.rules"): RULES,
     ("surveys.api.views", "synapse.api.permissions"): API,
     ("surveys.api.views", "synapse.api.viewsets"): API,
     ("surveys.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
     ("synapse.admin_tools", "timesheets.policies"): MONEY,
     ("timesheets.api.serializers", "synapse.api.permissions"): API,
     ("timesheets.api.serializers", "synapse.api.serializers"): API,
-    ("timesheets.api.serializers", "synapse.exchange.rules"): RULES,
     ("timesheets.api.views", "synapse.api.permissions"): API,
     ("timesheets.api.views", "synapse.api.viewsets"): API,
     ("timesheets.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
-    ("timesheets.forms", "synapse.exchange.rules"): RULES,
     ("timesheets.forms", "synapse.exchange.schemas"): HOURS,
-    ("timesheets.services", "synapse.exchange.rules"): RULES,
 }
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from django import forms
 
+from synapse import rules
 from synapse.dates import validate_date_range
-from synapse.exchange import rules, schemas
+from synapse.exchange import schemas
 from timesheets import policies
 from timesheets.models import TimeEntry
 from timesheets.selectors import Choice, RowKey, week_start_of

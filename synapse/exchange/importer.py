@@ -51,8 +51,8 @@ from projects.services import projects_refresh_derived
 from support.models import Ticket, TicketPause
 from support.services import tickets_sla_refresh
 from surveys.models import SurveyInvitation, SurveyResponse
+from synapse import rules
 from synapse.accounts.services import leavers_deactivate
-from synapse.exchange import rules
 from synapse.exchange import schemas as s
 from synapse.exchange.schemas import FILES, FileSchema, row_parser
 from synapse.fields import FixedPointField
