@@ -47,7 +47,6 @@ DRILLDOWN = (
     "timesheets.policies.may_see_money, so it cannot move below the apps as it is"
 )
 HOURS = "the timesheet form parses hours with the import's own parser, so both agree"
-MONEY = "the admin's money mixins ask timesheets.policies.may_see_money"
 
 #: Imports from a lower layer into a higher one that stay for now, as (importing module,
 #: imported module): reason. The list may only shrink.
@@ -67,7 +66,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("surveys.api.views", "synapse.api.permissions"): API,
     ("surveys.api.views", "synapse.api.viewsets"): API,
     ("surveys.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
-    ("synapse.admin_tools", "timesheets.policies"): MONEY,
     ("timesheets.api.serializers", "synapse.api.permissions"): API,
     ("timesheets.api.serializers", "synapse.api.serializers"): API,
     ("timesheets.api.views", "synapse.api.permissions"): API,
