@@ -46,7 +46,6 @@ DRILLDOWN = (
     "the drill-down registry is the dashboards'; it hides money columns with "
     "timesheets.policies.may_see_money, so it cannot move below the apps as it is"
 )
-HOURS = "the timesheet form parses hours with the import's own parser, so both agree"
 
 #: Imports from a lower layer into a higher one that stay for now, as (importing module,
 #: imported module): reason. The list may only shrink.
@@ -71,7 +70,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("timesheets.api.views", "synapse.api.permissions"): API,
     ("timesheets.api.views", "synapse.api.viewsets"): API,
     ("timesheets.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
-    ("timesheets.forms", "synapse.exchange.schemas"): HOURS,
 }
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from synapse import rules
-from synapse.exchange.values import (
+from synapse.values import (
     Parser,
     choice_parser,
     parse_boolean,
