@@ -42,10 +42,6 @@ API = (
     "permissions, viewsets), which call the apps' policies back: moving them into the "
     "platform means passing each policy in"
 )
-DRILLDOWN = (
-    "the drill-down registry is the dashboards'; it hides money columns with "
-    "timesheets.policies.may_see_money, so it cannot move below the apps as it is"
-)
 
 #: Imports from a lower layer into a higher one that stay for now, as (importing module,
 #: imported module): reason. The list may only shrink.
@@ -54,22 +50,18 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("projects.api.serializers", "synapse.api.serializers"): API,
     ("projects.api.views", "synapse.api.permissions"): API,
     ("projects.api.views", "synapse.api.viewsets"): API,
-    ("projects.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
     ("support.api.filters", "synapse.api.filters"): API,
     ("support.api.serializers", "synapse.api.serializers"): API,
     ("support.api.views", "synapse.api.permissions"): API,
     ("support.api.views", "synapse.api.viewsets"): API,
-    ("support.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
     ("surveys.api.filters", "synapse.api.filters"): API,
     ("surveys.api.serializers", "synapse.api.serializers"): API,
     ("surveys.api.views", "synapse.api.permissions"): API,
     ("surveys.api.views", "synapse.api.viewsets"): API,
-    ("surveys.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
     ("timesheets.api.serializers", "synapse.api.permissions"): API,
     ("timesheets.api.serializers", "synapse.api.serializers"): API,
     ("timesheets.api.views", "synapse.api.permissions"): API,
     ("timesheets.api.views", "synapse.api.viewsets"): API,
-    ("timesheets.drilldown", "synapse.dashboards.drilldown"): DRILLDOWN,
 }
 
 
