@@ -17,8 +17,8 @@ LAYER_NAMES = {PLATFORM: "platform", APPS: "apps", SITE: "site"}
 
 #: Top-level packages of the product (``tests`` and ``docs`` are not part of it).
 PACKAGES = ("synapse", "projects", "timesheets", "support", "surveys")
-#: Modules and packages whose layer is not the one of the package they are in, most
-#: specific first. Everything else under ``synapse`` is the platform.
+#: The layer of each package or module: a module takes the layer of its longest listed
+#: prefix, so everything else under ``synapse`` is the platform.
 LAYERS = {
     "projects": APPS,
     "timesheets": APPS,
