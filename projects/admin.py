@@ -17,7 +17,8 @@ from projects.models import (
     ProjectExpense,
     ProjectProgress,
 )
-from synapse.admin_tools import MoneyHiddenMixin, MoneyOnlyMixin, SynapseModelAdmin
+from synapse.admin_tools import SynapseModelAdmin
+from timesheets.admin import MoneyHiddenMixin, MoneyOnlyMixin
 
 
 class ClientContactInline(admin.TabularInline):

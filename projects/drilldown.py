@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from projects import revenue_selectors
 from projects.models import Client, Contract, Project
 from projects.selectors import projects_closed_in_period, projects_in_progress_on_end
-from synapse.dashboards.drilldown import Column, Records, drilldown_register
+from synapse.kpis.drilldown import Column, Records, drilldown_register
 from synapse.kpis.engine import KpiContext
 from timesheets.models import TimeEntry
 

@@ -16,7 +16,7 @@ from support.selectors import (
     tickets_decided_in_period,
     tickets_resolved_in_period,
 )
-from synapse.dashboards.drilldown import Column, Records, drilldown_register
+from synapse.kpis.drilldown import Column, Records, drilldown_register
 from synapse.kpis.engine import KpiContext
 from synapse.kpis.periods import local_midnight
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from surveys.models import SurveyInvitation, SurveyKind
 from surveys.selectors import responses_in_period
-from synapse.dashboards.drilldown import Column, Records, drilldown_register
+from synapse.kpis.drilldown import Column, Records, drilldown_register
 from synapse.kpis.engine import KpiContext
 
 RESPONSE_COLUMNS = (

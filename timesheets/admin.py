@@ -1,4 +1,5 @@
-"""Admin for employees, rates, holidays, leave, timesheets and time entries.
+"""Admin for employees, rates, holidays, leave, timesheets and time entries, and the money
+mixins every admin with money in it uses.
 
 Superusers do everything here (time entries and timesheets keep their history with
 django-simple-history). Anyone else with admin permissions gets the reach of their
@@ -18,10 +19,64 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from synapse.admin_tools import MoneyHiddenMixin, MoneyOnlyMixin, SynapseModelAdmin
+from synapse.admin_tools import SynapseModelAdmin
 from timesheets import policies
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry, Timesheet
 from timesheets.services import timesheets_approve
+
+
+def _may_see_money(request: HttpRequest) -> bool:
+    return policies.may_see_money(request.user)
+
+
+class MoneyHiddenMixin:
+    """Leave ``money_fields`` out of the list and the form for users who may not see money.
+
+    For model admins and inlines alike; who may see money is
+    ``policies.may_see_money`` (executives and superusers).
+    """
+
+    money_fields: tuple[str, ...] = ()
+
+    def get_list_display(self, request: HttpRequest) -> tuple:
+        columns = tuple(super().get_list_display(request))  # type: ignore[misc]
+        if _may_see_money(request):
+            return columns
+        return tuple(name for name in columns if name not in self.money_fields)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple:
+        fields = tuple(super().get_fields(request, obj))  # type: ignore[misc]
+        if _may_see_money(request):
+            return fields
+        return tuple(name for name in fields if name not in self.money_fields)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> tuple:
+        excluded = tuple(super().get_exclude(request, obj) or ())  # type: ignore[misc]
+        return excluded if _may_see_money(request) else excluded + self.money_fields
+
+
+class MoneyOnlyMixin:
+    """An admin (or inline) of records that are money through and through (rates,
+    overheads): hidden from users who may not see money."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) and _may_see_money(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_view_permission(request, obj)  # type: ignore[misc]
+        return allowed and _may_see_money(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)  # type: ignore[misc]
+        return allowed and _may_see_money(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        allowed = super().has_add_permission(request, *args)  # type: ignore[misc]
+        return allowed and _may_see_money(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return allowed and _may_see_money(request)
 
 
 class EmployeeScopedAdmin(SynapseModelAdmin):

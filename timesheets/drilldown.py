@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from synapse.dashboards.drilldown import Column, Records, drilldown_register
+from synapse.kpis.drilldown import Column, Records, drilldown_register
 from synapse.kpis.engine import KpiContext
 from timesheets.models import TimeEntry, Timesheet
 from timesheets.selectors import COMPANY_ROLES

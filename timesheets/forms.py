@@ -13,14 +13,15 @@ from typing import Any
 
 from django import forms
 
+from synapse import rules
 from synapse.dates import validate_date_range
-from synapse.exchange import rules, schemas
+from synapse.values import parse_decimal
 from timesheets import policies
 from timesheets.models import TimeEntry
 from timesheets.selectors import Choice, RowKey, week_start_of
 
-#: The import's parser of the ``hours`` column of time_entries.csv.
-parse_hours = schemas.TIME_ENTRIES.by_name["hours"].parse
+#: The import's parser of the ``hours`` columns (``synapse.exchange.schemas.hours``).
+parse_hours = parse_decimal
 
 
 def _hours_or_none(text: str, *, label: str) -> Decimal | None:

@@ -24,7 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from support.models import Ticket
-from synapse.exchange import rules
+from synapse import rules
 from timesheets import policies
 from timesheets.models import Employee, Rate, TimeEntry, Timesheet
 from timesheets.selectors import RowKey, week_rows, week_start_of
@@ -240,7 +240,7 @@ def time_entry_save_cell(
 
     Refused: a submitted or approved week (``WeekNotEditable``); a cell holding several
     entries (imported with different notes: edit them one by one); and the import's
-    rules (``synapse.exchange.rules.validate_time_entry``): hours 0–24, the day's total
+    rules (``synapse.rules.validate_time_entry``): hours 0–24, the day's total
     at most 24, the day inside the employment, no billable internal or training time
     (``TimesheetError`` with ``errors``).
     """

@@ -1,15 +1,19 @@
-"""Keep derived time-entry costs in step with entries and rates changed anywhere (admin, API)."""
+"""Keep derived time-entry costs in step with entries and rates changed anywhere (admin, API),
+and the role groups in step with each employee's role; deactivate leavers' accounts."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from support.models import Ticket
-from timesheets.models import Rate, TimeEntry
+from synapse.accounts.roles import ROLES
+from synapse.accounts.services import leavers_deactivate
+from timesheets.models import Employee, Rate, TimeEntry
 from timesheets.services import employee_entries_recost, time_entries_recost
 
 #: The derived columns ``time_entries_recost`` writes (never written by a form or serializer).
@@ -65,3 +69,18 @@ def ticket_saved(
         ticket=instance, project__isnull=True, contract__isnull=True
     ).exclude(cost_contract_id=instance.contract_id)
     time_entries_recost(stale)
+
+
+def employee_groups_sync(*, employee: Employee) -> None:
+    """Put the employee's user in the group of their role and out of the other role groups."""
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in ROLES}
+    user = employee.user
+    user.groups.remove(*[g for name, g in groups.items() if name != employee.role])
+    user.groups.add(groups[employee.role])
+
+
+@receiver(post_save, sender=Employee, dispatch_uid="employee_role_groups")
+def employee_saved(sender: type[Employee], instance: Employee, raw: bool = False, **_: Any) -> None:
+    if not raw:
+        employee_groups_sync(employee=instance)
+        leavers_deactivate(employees=Employee.objects.filter(pk=instance.pk))

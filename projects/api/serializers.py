@@ -5,8 +5,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from projects.models import Client, Contract, Downtime, Project, ProjectExpense, ProjectProgress
+from synapse import rules
 from synapse.api.serializers import SynapseModelSerializer
-from synapse.exchange import rules
 
 
 class ClientSerializer(SynapseModelSerializer):

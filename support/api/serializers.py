@@ -11,8 +11,8 @@ from rest_framework.exceptions import PermissionDenied
 from projects.models import Client, Contract, Project
 from support import policies
 from support.models import Ticket, TicketEvent, TicketPause
+from synapse import rules
 from synapse.api.serializers import SynapseModelSerializer, UsernameField
-from synapse.exchange import rules
 from timesheets.models import Employee
 
 SLA_FIELDS = policies.SLA_FIELDS

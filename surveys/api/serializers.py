@@ -7,8 +7,8 @@ from rest_framework import serializers
 from projects.models import Client, ClientContact, Project
 from support.models import Ticket
 from surveys.models import SurveyInvitation, SurveyResponse
+from synapse import rules
 from synapse.api.serializers import SynapseModelSerializer
-from synapse.exchange import rules
 
 
 class SurveyInvitationSerializer(SynapseModelSerializer):

@@ -9,4 +9,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
-        from synapse.accounts import checks, signals  # noqa: F401
+        from synapse.accounts import checks  # noqa: F401

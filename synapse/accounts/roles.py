@@ -3,7 +3,7 @@
 Roles, from least to most reach: ``staff`` (own time, own and unassigned tickets),
 ``manager`` (their team too), ``executive`` (reads everything), ``admin``
 (superusers: everything, and the Django admin). Groups named after the roles are
-kept in step with ``Employee.role`` (``synapse.accounts.signals``) so that admin
+kept in step with ``Employee.role`` (``timesheets.signals``) so that admin
 permissions can be granted per group.
 
 ``user_role`` is the one place two further rules are decided, so that every surface

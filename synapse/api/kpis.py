@@ -7,11 +7,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from projects.models import Client, Project
 from synapse.dates import DATE_RANGE_MESSAGE, date_in_range
 from synapse.kpis.engine import kpis_compute
-from synapse.kpis.management.commands.kpi_report import scope_exists
 from synapse.kpis.models import KpiSnapshot
 from synapse.kpis.periods import Period, Scope
+from timesheets.models import Employee
 from timesheets.policies import visible_usernames
 
 
@@ -24,6 +25,17 @@ def kpi_report_build(*, start: dt.date, end: dt.date, scope: Scope) -> dict[str,
         "scope": str(scope),
         "kpis": {key: value.as_json() for key, value in values.items()},
     }
+
+
+def scope_exists(scope: Scope) -> bool:
+    """Return whether the client, project or employee a scope names exists."""
+    if scope.kind == "client":
+        return Client.objects.filter(code=scope.key).exists()
+    if scope.kind == "project":
+        return Project.objects.filter(code=scope.key).exists()
+    if scope.kind == "employee":
+        return Employee.objects.filter(user__username=scope.key).exists()
+    return True
 
 
 def kpi_query_errors(*, start: dt.date, end: dt.date, scope_text: str) -> dict[str, str]:

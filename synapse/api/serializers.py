@@ -33,7 +33,7 @@ class SynapseModelSerializer(serializers.ModelSerializer):
 
     - ``MoneyField``/``HoursField`` (integer hundredths in the database) are decimals
       with 2 places in the API, not integers.
-    - ``rule`` is the row rule of ``synapse.exchange.rules`` for this record: the same
+    - ``rule`` is the row rule of ``synapse.rules`` for this record: the same
       checks, with the same messages, as the import and the forms. ``rule_context``
       supplies facts from other records (e.g. a person's employment).
     - Then the model's constraints are checked, so that a bad row is a 400 with a

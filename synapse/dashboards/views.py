@@ -20,10 +20,11 @@ from projects.models import Client, Project
 from synapse.accounts.roles import EXECUTIVE, role_required
 from synapse.dashboards import cache as page_cache
 from synapse.dashboards import selectors
-from synapse.dashboards.drilldown import drilldown_get
+from synapse.kpis.drilldown import drilldown_get
 from synapse.kpis.engine import KpiContext
 from synapse.kpis.periods import COMPANY, Scope, local_date
 from synapse.kpis.registry import AREAS, Kpi, kpi_get, kpis_for_scope_kind
+from timesheets.policies import may_see_money
 
 AREA_TITLES = {
     "delivery": "Delivery",
@@ -289,7 +290,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
             kinds=frozenset({params.scope.kind}),
             only=params.scope,
         )
-        records = records_for(ctx).for_viewer(request.user)
+        records = records_for(ctx).for_viewer(sees_money=may_see_money(request.user))
         page = Paginator(records.queryset, DRILLDOWN_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "kpi": kpi,

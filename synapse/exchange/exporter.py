@@ -33,7 +33,7 @@ from projects.models import (
 from support.models import Ticket, TicketPause
 from surveys.models import SurveyInvitation, SurveyResponse
 from synapse.exchange.schemas import FILES, SCHEMAS
-from synapse.exchange.values import format_value
+from synapse.values import format_value
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry
 
 

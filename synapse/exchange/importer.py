@@ -51,14 +51,14 @@ from projects.services import projects_refresh_derived
 from support.models import Ticket, TicketPause
 from support.services import tickets_sla_refresh
 from surveys.models import SurveyInvitation, SurveyResponse
+from synapse import rules
 from synapse.accounts.services import leavers_deactivate
-from synapse.accounts.signals import employee_groups_sync
-from synapse.exchange import rules
 from synapse.exchange import schemas as s
 from synapse.exchange.schemas import FILES, FileSchema, row_parser
 from synapse.fields import FixedPointField
 from timesheets.models import Employee, Holiday, Leave, Rate, TimeEntry
 from timesheets.services import time_entries_recost
+from timesheets.signals import employee_groups_sync
 
 BATCH_SIZE = 5000
 #: Bytes of a file read and decoded at once (``_ImportRun._blocks``).

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 from synapse.exchange.schemas import FILES, Column, FileSchema
-from synapse.exchange.values import (
+from synapse.values import (
     parse_boolean,
     parse_code,
     parse_date,

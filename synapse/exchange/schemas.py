@@ -1,7 +1,7 @@
 """The folder-of-CSV format: one schema per file, in import order (data-exchange.md "Files").
 
 A ``FileSchema`` lists its columns (name, parser, required, default, the table a
-code refers to), its key columns and its row rule (``synapse.exchange.rules``).
+code refers to), its key columns and its row rule (``synapse.rules``).
 ``parse_row`` turns the cells of one record into a dict of parsed values keyed by
 column name plus a dict of errors keyed by column name; nothing here touches the
 database, so forms and the API can reuse it for single records.
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from synapse.exchange import rules
-from synapse.exchange.values import (
+from synapse import rules
+from synapse.values import (
     Parser,
     choice_parser,
     parse_boolean,

@@ -15,4 +15,6 @@ class KpisConfig(AppConfig):
 
         # Each app declares its KPIs in its own ``kpis.py``; importing it registers them.
         autodiscover_modules("kpis")
+        # ... and lists the records behind them in its own ``drilldown.py``.
+        autodiscover_modules("drilldown")
         post_migrate.connect(kpi_bands_ensure_defaults, sender=self)

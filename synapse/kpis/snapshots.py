@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -251,75 +250,26 @@ def _server_binding_cursor() -> Any:
     return connection.make_cursor(raw)
 
 
-#: ``SNAPSHOT_COLUMNS`` positions in a text COPY line: first those a period's rows of
-#: one KPI share (formatted once per KPI, ``_copy_rows``), then each row's own.
-_SHARED = (0, 1, 2, 3, 11, 12, 14, 15)  # key, grain, dates, band, version, computed_at
-_OWN = (4, 5, 6, 7, 8, 9, 10, 13)  # scope, value, numerator, denominator, size, status, reason
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-
-
-def _copy_text(value: object) -> str:
-    """Return one value as a field of a text ``COPY`` line: NULL is ``\\N``; text has its
-    backslashes, tabs and line breaks escaped; dates and datetimes in ISO 8601 (with
-    the offset); numbers as ``str`` writes them (PostgreSQL reads ``1E+5`` too)."""
-    if value is None:
-        return "\\N"
-    if type(value) is str:
-        if _COPY_SPECIAL.search(value) is None:
-            return value
-        return _COPY_SPECIAL.sub(lambda found: _COPY_ESCAPES[found[0]], value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def _copy_rows(rows: Sequence[tuple]) -> None:
-    """Write ``rows`` (prepared) on PostgreSQL with one text ``COPY … FROM STDIN``.
+    """Write ``rows`` (prepared) on PostgreSQL with one ``COPY … FROM STDIN``, each row
+    formatted by psycopg (``write_row``).
 
     A plain insert: a row already stored under the same unique key fails the whole
     COPY (an ``IntegrityError``, like the INSERT's), and the column types apply as on
     INSERT (lengths checked, decimals rounded to the column's scale — already done by
     ``as_stored``). Logged as a query like any other when queries are (tests' captures).
-
-    Each line is formatted here rather than by psycopg's ``write_row``: the columns the
-    rows of one KPI share in a period (``_SHARED``) are formatted once and reused while
-    the next row holds the very same objects there (an identity check), so mostly a
-    row's own eight fields are formatted: half the CPU of psycopg's binary rows.
     """
     from django.db.backends.utils import CursorDebugWrapper
 
     quote = connection.ops.quote_name
-    columns = [KpiSnapshot._meta.get_field(SNAPSHOT_COLUMNS[i]).column for i in _SHARED + _OWN]
+    names = ", ".join(quote(KpiSnapshot._meta.get_field(n).column) for n in SNAPSHOT_COLUMNS)
     # Names come from the model's _meta; the values travel in the COPY data.
-    names = ", ".join(quote(column) for column in columns)
     sql = f"COPY {quote(KpiSnapshot._meta.db_table)} ({names}) FROM STDIN"
-    text = _copy_text
-    lines = []
-    last: tuple = (object(),) * len(SNAPSHOT_COLUMNS)
-    prefix = ""
-    for row in rows:
-        # key, grain, period start and end, band low and high, version, computed_at
-        if (
-            row[0] is not last[0]
-            or row[1] is not last[1]
-            or row[2] is not last[2]
-            or row[3] is not last[3]
-            or row[11] is not last[11]
-            or row[12] is not last[12]
-            or row[14] is not last[14]
-            or row[15] is not last[15]
-        ):
-            prefix = "".join(f"{text(row[i])}\t" for i in _SHARED)
-            last = row
-        lines.append(
-            f"{prefix}{text(row[4])}\t{text(row[5])}\t{text(row[6])}\t{text(row[7])}\t"
-            f"{text(row[8])}\t{row[9]}\t{text(row[10])}\t{text(row[13])}\n"
-        )
     with connection.cursor() as cursor:
         logged = cursor.debug_sql(sql) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
         with logged, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-            copy.write("".join(lines))
+            for row in rows:
+                copy.write_row(row)
 
 
 def snapshots_upsert(rows: Sequence[tuple], *, conflicts: bool = True) -> None:
@@ -333,8 +283,8 @@ def snapshots_upsert(rows: Sequence[tuple], *, conflicts: bool = True) -> None:
     (docs/performance.md). What is stored is the same (``_db_prepared``). On
     PostgreSQL one ``INSERT … SELECT * FROM UNNEST(<one array per column>) ON CONFLICT
     … DO UPDATE`` (the shape Django's own bulk insert takes there), the arrays sent in
-    binary; the plain insert is a binary ``COPY`` (``_copy_rows``: psycopg formats the
-    rows in C, where its array dumper is Python — a third of the write's CPU). On
+    binary; the plain insert is a ``COPY`` (``_copy_rows``: psycopg formats the rows in
+    C, where its array dumper is Python — a third of the write's CPU). On
     SQLite (3.24 or later) the same upsert or INSERT with ``executemany`` of one row of
     parameters each. Call it inside the period's transaction.
     """

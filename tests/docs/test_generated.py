@@ -8,9 +8,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from synapse.exchange.management.commands.kpi_docs import generated_docs
 from synapse.exchange.reference import exchange_reference
 from synapse.exchange.schemas import FILES
-from synapse.kpis.management.commands.kpi_docs import generated_docs
 from synapse.kpis.reference import band_text, kpi_reference
 from synapse.kpis.registry import kpi_get, kpis_all
 from tests.paths import REPO_ROOT

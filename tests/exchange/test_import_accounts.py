@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from synapse.exchange import rules
+from synapse import rules
 from tests.exchange.conftest import run_command
 from tests.factories import EmployeeFactory, UserFactory
 from timesheets.models import Employee, TimeEntry

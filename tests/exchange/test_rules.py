@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from synapse.exchange import rules
+from synapse import rules
 
 
 def test_a_fixed_price_project_needs_revenue_but_time_and_materials_does_not():

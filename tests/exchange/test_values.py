@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from synapse.exchange.values import (
+from synapse.exchange.schemas import LEAVE, TIME_ENTRIES
+from synapse.values import (
     format_value,
     parse_boolean,
     parse_date,
@@ -16,6 +17,7 @@ from synapse.exchange.values import (
     parse_decimal,
     parse_month,
 )
+from timesheets.forms import parse_hours
 
 
 @pytest.mark.parametrize(
@@ -91,3 +93,8 @@ def test_canonical_formats():
     berlin = dt.datetime.fromisoformat("2025-02-03T09:30:00+01:00")
     assert format_value(berlin, parse_datetime) == "2025-02-03T08:30:00Z"
     assert parse_datetime(format_value(berlin, parse_datetime)) == berlin
+
+
+def test_the_timesheet_form_parses_hours_as_the_import_does():
+    assert TIME_ENTRIES.by_name["hours"].parse is parse_hours
+    assert LEAVE.by_name["hours"].parse is parse_hours

@@ -3,7 +3,7 @@
 Each row is written three times: once through ``KpiSnapshot.objects.bulk_create(
 update_conflicts=True)`` (what ``snapshots_compute_period`` used before) under one KPI
 key, once through ``snapshots_upsert`` under another, once through its plain insert
-(``conflicts=False``: a binary COPY on PostgreSQL) under a third; every stored column is
+(``conflicts=False``: a ``COPY`` on PostgreSQL) under a third; every stored column is
 then read back raw — as text on PostgreSQL, with its storage class on SQLite — and must
 be equal.
 """

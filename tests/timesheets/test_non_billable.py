@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from synapse.exchange import rules
+from synapse import rules
 from tests.factories import EmployeeFactory, UserFactory
 from timesheets.models import TimeEntry
 from timesheets.selectors import RowKey

@@ -11,9 +11,9 @@ from rest_framework import serializers
 
 from projects.models import Contract, Project
 from support.models import Ticket
+from synapse import rules
 from synapse.api.permissions import employee_of
 from synapse.api.serializers import SynapseModelSerializer, UsernameField
-from synapse.exchange import rules
 from timesheets import policies
 from timesheets.models import Employee, TimeEntry
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from synapse.dashboards import presentation
-from synapse.dashboards.drilldown import Column, Records
 from synapse.dashboards.selectors import PageParams
+from synapse.kpis.drilldown import Column, Records
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ Each app declares, in its ``drilldown.py``, a function per KPI (or group of KPIs
 takes the ``KpiContext`` of the period and scope and returns a ``Records`` listing:
 the queryset of exactly the records the KPI's formula counts (built from the same
 selectors and filters), the columns to show, and the admin page each row links to.
-``synapse.dashboards.apps`` imports every app's ``drilldown`` module at start-up.
+``synapse.kpis.apps`` imports every app's ``drilldown`` module at start-up.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
 
 from django.contrib.admin.utils import quote as admin_quote
 from django.db.models import Model, QuerySet
@@ -58,12 +57,10 @@ class Records:
     admin_view: str
     note: str = ""
 
-    def for_viewer(self, user: Any) -> Records:
-        """Return these records as ``user`` may see them: money columns only for those
-        who may see money (``timesheets.policies.may_see_money``)."""
-        from timesheets.policies import may_see_money
-
-        if may_see_money(user):
+    def for_viewer(self, *, sees_money: bool) -> Records:
+        """Return these records as a viewer sees them: money columns only for one who
+        ``sees_money`` (``timesheets.policies.may_see_money``)."""
+        if sees_money:
             return self
         return replace(self, columns=tuple(c for c in self.columns if c.kind != "money"))
 

@@ -8,10 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from projects.models import Client, Project
+from synapse.api.kpis import kpi_report_build, scope_exists
 from synapse.kpis.engine import kpis_compute
 from synapse.kpis.periods import Period, Scope
-from timesheets.models import Employee
 
 
 def parse_date(text: str, name: str) -> dt.date:
@@ -19,17 +18,6 @@ def parse_date(text: str, name: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise CommandError(f"{name}: {text!r} is not a date (YYYY-MM-DD)", returncode=2) from exc
-
-
-def scope_exists(scope: Scope) -> bool:
-    """Return whether the client, project or employee a scope names exists."""
-    if scope.kind == "client":
-        return Client.objects.filter(code=scope.key).exists()
-    if scope.kind == "project":
-        return Project.objects.filter(code=scope.key).exists()
-    if scope.kind == "employee":
-        return Employee.objects.filter(user__username=scope.key).exists()
-    return True
 
 
 class Command(BaseCommand):
@@ -57,16 +45,11 @@ class Command(BaseCommand):
         if not scope_exists(scope):
             raise CommandError(f"unknown scope {scope}: no such {scope.kind}", returncode=2)
 
-        values = kpis_compute(period=Period(start, end), scope=scope)
         if options["format"] == "json":
-            report = {
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "scope": str(scope),
-                "kpis": {key: value.as_json() for key, value in values.items()},
-            }
+            report = kpi_report_build(start=start, end=end, scope=scope)
             self.stdout.write(json.dumps(report, indent=1))
             return
+        values = kpis_compute(period=Period(start, end), scope=scope)
         self.stdout.write(f"KPIs {start} .. {end}, scope {scope}")
         header = f"{'kpi':32} {'value':>14} {'unit':6} {'n':>6}  {'status':8} band"
         self.stdout.write(header)
