@@ -459,19 +459,30 @@ class ScopeOptions:
     clients: list[tuple[str, str]]
     projects: list[tuple[str, str]]
     employees: list[tuple[str, str]]
+    company: bool = True
 
     def label(self, scope: Scope) -> str | None:
         """Return the label of ``scope`` ("Company" …), ``None`` when it is not offered."""
         if scope.kind == "company":
-            return "Whole company"
+            return "Whole company" if self.company else None
         found = dict(getattr(self, f"{scope.kind}s"))
         return found.get(str(scope))
 
 
-def scope_options(kinds: Iterable[str] = ("client", "project", "employee")) -> ScopeOptions:
+def scope_options(
+    kinds: Iterable[str] = ("client", "project", "employee"),
+    *,
+    usernames: Iterable[str] | None = None,
+) -> ScopeOptions:
     """Return every client, project and employee as a scope choice, for the scope
-    ``kinds`` asked for (the others empty) — one query per kind."""
+    ``kinds`` asked for (the others empty) — one query per kind.
+
+    ``usernames``: only these employees, and neither the company, clients nor projects
+    (a viewer who sees only some employees' scopes: ``dashboards.policies``).
+    """
     kinds = set(kinds)
+    if usernames is not None:
+        kinds &= {"employee"}
     clients = projects = employees = []
     if "client" in kinds:
         rows = Client.objects.order_by("name").values_list("code", "name")
@@ -480,9 +491,14 @@ def scope_options(kinds: Iterable[str] = ("client", "project", "employee")) -> S
         rows = Project.objects.order_by("code").values_list("code", "name")
         projects = [(f"project:{code}", f"{code} {name}") for code, name in rows]
     if "employee" in kinds:
-        rows = Employee.objects.order_by("full_name").values_list("user__username", "full_name")
+        rows = Employee.objects.order_by("full_name")
+        if usernames is not None:
+            rows = rows.filter(user__username__in=list(usernames))
+        rows = rows.values_list("user__username", "full_name")
         employees = [(f"employee:{user}", name) for user, name in rows]
-    return ScopeOptions(clients=clients, projects=projects, employees=employees)
+    return ScopeOptions(
+        clients=clients, projects=projects, employees=employees, company=usernames is None
+    )
 
 
 # --------------------------------------------------------------------------- health pages
