@@ -111,6 +111,7 @@ def access_world() -> dict[str, Any]:
         "project_code": project.code,
         "invitation_id": invitation.invitation_id,
         "staff_username": staff.user.username,
+        "stranger_username": stranger.user.username,
         "ticket_mine": ticket_mine.pk,
         "ticket_other": ticket_other.pk,
         "ticket_mine_ref": ticket_mine.ref,

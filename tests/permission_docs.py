@@ -32,6 +32,10 @@ export, email) asks it:
   to, and who sees money.
 - `support/policies.py`: which tickets each role reads and works, and the ticket history
   fields only the desk's actions (or an admin, audited) may set.
+- `synapse/dashboards/policies.py`: which KPIs and scopes each role sees on the dashboards,
+  from the two above — staff their own numbers (`/dashboard/me/`), managers also their
+  direct reports' (`/dashboard/`, scoped to them), executives everything; money KPIs
+  (money units, margins, revenue, cost overrun and CPI) for executives and admins only.
 
 | data | staff | manager | executive | admin (verified) |
 |---|---|---|---|---|
@@ -41,6 +45,7 @@ export, email) asks it:
 | ticket history and SLA fields | only through the desk's actions, with the real time | same | – | directly, audited |
 | money (rates, costs, bill values, fees, revenue, budgets) | – | – | read | everything |
 | KPIs | own employee scope | own and team's | every scope | every scope |
+| money KPIs (margins, revenue, MRR, CLV/CAC, cost overrun, CPI) | – | – | read | read |
 
 Codes, in the order anonymous · staff · manager · executive · admin: 200/201/204 done;
 302 to the sign-in page (or back to the page, for a form post); 400 the request's content

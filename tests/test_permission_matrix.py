@@ -75,12 +75,36 @@ MATRIX: list[Row] = [
     Row("/admin/", ADMIN_ONLY, ADMIN_ONLY),
     Row("/admin/surveys/surveyresponse/", ADMIN_ONLY, ADMIN_ONLY),
     Row("/admin/support/ticket/{ticket_mine}/change/", ADMIN_ONLY, ADMIN_ONLY),
-    # Executive dashboard: read-only pages (``require_safe``), so a POST is a 405 for anyone.
-    Row("/dashboard/", EXECUTIVE_PAGE, NOT_ALLOWED),
-    Row("/dashboard/kpi/csat/", EXECUTIVE_PAGE, NOT_ALLOWED),
+    # Dashboards: read-only pages (``require_safe``), so a POST is a 405 for anyone. Who
+    # sees which KPI and scope is synapse/dashboards/policies.py: executives everything;
+    # managers their own and their direct reports' employee scopes (their own by
+    # default), staff their own (on My numbers and KPI pages); no money KPI below
+    # executives. A scope or KPI the role may not see is a 403.
+    Row("/dashboard/", (302, 403, 200, 200, 200), NOT_ALLOWED),
+    Row("/dashboard/?scope=employee:{staff_username}", (302, 403, 200, 200, 200), NOT_ALLOWED),
+    Row("/dashboard/?scope=employee:{stranger_username}", (302, 403, 403, 200, 200), NOT_ALLOWED),
+    Row("/dashboard/?scope=company", (302, 403, 403, 200, 200), NOT_ALLOWED),
+    Row("/dashboard/?scope=client:{client_code}", (302, 403, 403, 200, 200), NOT_ALLOWED),
+    # My numbers: one's own employee scope; a superuser without an employee record has none.
+    Row("/dashboard/me/", (302, 200, 200, 200, 403), NOT_ALLOWED),
+    Row("/dashboard/kpi/csat/", EXECUTIVE_PAGE, NOT_ALLOWED),  # no employee scope
+    Row("/dashboard/kpi/mrr/", EXECUTIVE_PAGE, NOT_ALLOWED),  # money
+    Row("/dashboard/kpi/rework_rate/", SIGNED_IN_PAGE, NOT_ALLOWED),  # superuser: company
+    Row(
+        "/dashboard/kpi/rework_rate/?scope=employee:{staff_username}",
+        SIGNED_IN_PAGE,
+        NOT_ALLOWED,
+    ),
+    Row(
+        "/dashboard/kpi/rework_rate/?scope=employee:{stranger_username}",
+        EXECUTIVE_PAGE,
+        NOT_ALLOWED,
+    ),
+    Row("/dashboard/kpi/rework_rate/?scope=company", EXECUTIVE_PAGE, NOT_ALLOWED),
     Row("/dashboard/client/{client_code}/", EXECUTIVE_PAGE, NOT_ALLOWED),
     Row("/dashboard/project/{project_code}/", EXECUTIVE_PAGE, NOT_ALLOWED),
-    Row("/dashboard/employee/{staff_username}/", EXECUTIVE_PAGE, NOT_ALLOWED),
+    Row("/dashboard/employee/{staff_username}/", (302, 403, 200, 200, 200), NOT_ALLOWED),
+    Row("/dashboard/employee/{stranger_username}/", EXECUTIVE_PAGE, NOT_ALLOWED),
     # Timesheets: everyone with a role logs their own week (staff opening their own sheet
     # go to their week); managers approve their team's; executives read every week and
     # approve none; staff see no one else's week.

@@ -34,8 +34,11 @@ The fragment's key also holds the page's parameters, the firm-local date (the pi
 offer periods up to today and mark the running one), ``CODE_VERSION`` (a digest of the
 templates and presentation code, so a deployment never serves markup of the previous
 one from a shared cache) and anything computed live that the fragment shows (the
-timesheet gap). Callers never store a fragment with a value computed live from records
-(a period without snapshots), nor per-user content: fragments are rendered without the
+timesheet gap), and the viewer's reach (``dashboards.policies.Reach.cache_part``: whether
+they see money, and which employee scopes), so a manager's fragment, which offers only
+their team and no money KPI, is never served to anyone else, nor an executive's to a
+manager. Callers never store a fragment with a value computed live from records (a
+period without snapshots), nor per-user content: fragments are rendered without the
 request, so no CSRF token, user name or navigation can enter them.
 """
 
@@ -65,6 +68,7 @@ FRAGMENT_TIMEOUT = 6 * 3600
 
 _CODE_FILES = (
     "synapse/dashboards/cache.py",
+    "synapse/dashboards/policies.py",
     "synapse/dashboards/presentation.py",
     "synapse/dashboards/selectors.py",
     "synapse/dashboards/views.py",

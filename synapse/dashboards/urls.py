@@ -1,4 +1,4 @@
-"""Executive dashboard URLs (included at ``dashboard/``)."""
+"""Dashboard URLs (included at ``dashboard/``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ app_name = "dashboards"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("me/", views.my_numbers, name="me"),
     path("kpi/<slug:key>/", views.kpi_detail, name="kpi"),
     path("client/<str:code>/", views.client_health, name="client"),
     path("project/<str:code>/", views.project_health, name="project"),

@@ -1,30 +1,36 @@
-"""Executive pages: the KPI dashboard, a page per KPI, and client/project/employee health.
+"""KPI pages: the dashboard, a page per KPI, client/project/employee health, My numbers.
 
 Plain function views: parse the query, call the selectors, render. They only read, so
 they answer GET and HEAD (``require_safe``: any other method is a 405). A normal request
 gets the full page; an HTMX request gets the named partial of the same template.
+
+Which KPIs and scopes a user sees is ``synapse.dashboards.policies`` (read once per
+request as a ``Reach``): executives and superusers everything; managers their own and
+their direct reports' employee scopes, staff their own, neither any money KPI. A scope
+asked for that the user may not see is a 403; none asked is their default scope.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from projects.models import Client, Project
-from synapse.accounts.roles import EXECUTIVE, role_required
+from synapse.accounts.roles import EXECUTIVE, MANAGER, STAFF, role_required
 from synapse.dashboards import cache as page_cache
-from synapse.dashboards import selectors
+from synapse.dashboards import policies, selectors
 from synapse.kpis.drilldown import drilldown_get
 from synapse.kpis.engine import KpiContext
 from synapse.kpis.periods import COMPANY, Scope, local_date
 from synapse.kpis.registry import AREAS, Kpi, kpi_get, kpis_for_scope_kind
-from timesheets.policies import may_see_money
 
 AREA_TITLES = {
     "delivery": "Delivery",
@@ -70,12 +76,39 @@ EMPLOYEE_KEYS = (
 )
 
 
+SCOPE_DENIED = "You may see the numbers of yourself and your direct reports only."
+KPI_DENIED = "This KPI is not one your role may see."
+NO_EMPLOYEE = "Your account has no employee record, so it has no numbers of its own."
+
+
 def _template(request: HttpRequest, template: str, partial: str) -> str:
     return f"{template}#{partial}" if request.htmx else template
 
 
 def _params(request: HttpRequest) -> selectors.PageParams:
     return selectors.page_params(request.GET, today=local_date(timezone.now()))
+
+
+def _visible_params(
+    request: HttpRequest, reach: policies.Reach, *, kinds: frozenset[str] | None = None
+) -> selectors.PageParams:
+    """Return the page's parameters with a scope ``reach`` may see.
+
+    Those who see every scope get the parameters as asked. For the others no scope
+    asked means their own employee scope (when the page offers employee scopes,
+    ``kinds``); a scope they may not see — the company, a client, a project, someone
+    else's employee scope, or a scope that does not parse — is refused with a 403.
+    """
+    params = _params(request)
+    if reach.every_scope:
+        return params
+    if request.GET.get("scope"):
+        if not reach.scope_allowed(params.scope):
+            raise PermissionDenied(SCOPE_DENIED)
+        return params
+    if reach.own is None or (kinds is not None and "employee" not in kinds):
+        raise PermissionDenied(SCOPE_DENIED)
+    return selectors.PageParams(params.period, reach.own, params.errors)
 
 
 def _picker_context(request: HttpRequest, params: selectors.PageParams) -> dict:
@@ -125,21 +158,23 @@ def _fragment_key(
 
 
 def _cards_render(
-    request: HttpRequest, params: selectors.PageParams, *, gap: object
+    request: HttpRequest, params: selectors.PageParams, *, gap: object, reach: policies.Reach
 ) -> tuple[str, bool]:
     """Render the dashboard's cards region; return it and whether it may be cached.
 
     ``gap`` is the timesheet gap already computed for ``params.scope`` (the scope may
-    still fall back to the company here, which computes it again).
+    still fall back to the company here, which computes it again). Only the KPIs and
+    scopes ``reach`` may see are shown and offered.
     """
-    options = selectors.scope_options()
+    options = selectors.scope_options(usernames=reach.usernames)
     errors = list(params.errors)
     if options.label(params.scope) is None:
         errors.append(f"No such {params.scope.kind} “{params.scope.key}”: showing the company.")
         params = selectors.PageParams(params.period, COMPANY, params.errors)
         gap = _timesheet_gap(params, timezone.now())
     now = timezone.now()
-    cards = selectors.kpi_cards(period=params.period, scope=params.scope, as_of=now)
+    keys = [kpi.key for kpi in reach.kpis()]
+    cards = selectors.kpi_cards(period=params.period, scope=params.scope, keys=keys, as_of=now)
     selectors.card_notes(cards, timesheet_gap=gap)
     as_of = _figures_as_of(cards)
     context = {
@@ -189,34 +224,41 @@ def _timesheet_gap(params: selectors.PageParams, now: object, token: str | None 
 
 
 @require_safe
-@role_required(EXECUTIVE)
+@role_required(MANAGER, EXECUTIVE)
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show every KPI as a card for the chosen period and scope.
+    """Show every KPI the user may see as a card for the chosen period and scope.
+
+    Executives: every KPI and scope. Managers: their own and their direct reports'
+    employee scopes (their own by default), no money KPI.
 
     The cards region is cached as HTML (``synapse.dashboards.cache``) under the page's
-    version token and the live timesheet gap (whose working days are cached under the
-    token too); the role check above runs first.
+    version token, the viewer's reach and the live timesheet gap (whose working days are
+    cached under the token too); the role and scope checks run first.
     """
-    params = _params(request)
+    reach = policies.reach_for(request.user)
+    params = _visible_params(request, reach)
     key = html = None
     if params.errors:
         gap = _timesheet_gap(params, timezone.now())
     else:
         token = page_cache.page_token()
         gap = _timesheet_gap(params, timezone.now(), token)
-        key = _fragment_key(request, "cards", params, token, gap)
+        key = _fragment_key(request, "cards", params, token, gap, reach.cache_part())
         html = page_cache.fragment_get(key)
     if html is None:
-        html, cacheable = _cards_render(request, params, gap=gap)
+        html, cacheable = _cards_render(request, params, gap=gap, reach=reach)
         if cacheable and key is not None:
             page_cache.fragment_set(key, html)
-    context = {"cards_html": mark_safe(html)}  # our own rendered template
+    context = {
+        "cards_html": mark_safe(html),  # our own rendered template
+        "every_scope": reach.every_scope,
+    }
     return render(request, _template(request, "dashboards/dashboard.html", "kpi-cards"), context)
 
 
 def _kpi_detail_render(
-    request: HttpRequest, kpi: Kpi, params: selectors.PageParams
+    request: HttpRequest, kpi: Kpi, params: selectors.PageParams, reach: policies.Reach
 ) -> tuple[dict, selectors.PageParams, bool]:
     """Render a KPI page's pickers, current value, trend and numbers.
 
@@ -228,7 +270,7 @@ def _kpi_detail_render(
     if params.scope.kind not in kpi.scopes:
         errors.append(f"{kpi.label} is not measured per {params.scope.kind}: showing the company.")
         params = selectors.PageParams(params.period, COMPANY, params.errors)
-    options = selectors.scope_options(kinds=kpi.scopes)
+    options = selectors.scope_options(kinds=kpi.scopes, usernames=reach.usernames)
     if options.label(params.scope) is None:
         errors.append(f"No such {params.scope.kind} “{params.scope.key}”: showing the company.")
         params = selectors.PageParams(params.period, COMPANY, params.errors)
@@ -258,25 +300,33 @@ def _kpi_detail_render(
 
 
 @require_safe
-@role_required(EXECUTIVE)
+@role_required(STAFF, MANAGER, EXECUTIVE)
 @vary_on_headers("HX-Request")
 def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
     """Show one KPI: definition, 24-period trend with its band, numbers, drill-down.
 
+    Executives: every KPI and scope. Managers and staff: KPIs measured per employee
+    and not money, for the employee scopes they may see (their own by default).
+
     Everything but the drill-down is cached as HTML (``synapse.dashboards.cache``)
-    under the page's version token; the drill-down lists the records live.
+    under the page's version token and the viewer's reach; the drill-down lists the
+    records live.
     """
     try:
         kpi = kpi_get(key)
     except KeyError as exc:
         raise Http404(f"No KPI {key!r}") from exc
-    params = _params(request)
+    reach = policies.reach_for(request.user)
+    if not reach.kpi_allowed(kpi):
+        raise PermissionDenied(KPI_DENIED)
+    params = _visible_params(request, reach, kinds=kpi.scopes)
     cache_key = entry = None
     if not params.errors and params.scope.kind in kpi.scopes:
-        cache_key = _fragment_key(request, f"kpi:{key}", params, page_cache.page_token())
+        token = page_cache.page_token()
+        cache_key = _fragment_key(request, f"kpi:{key}", params, token, reach.cache_part())
         entry = page_cache.fragment_get(cache_key)
     if entry is None:
-        entry, params, cacheable = _kpi_detail_render(request, kpi, params)
+        entry, params, cacheable = _kpi_detail_render(request, kpi, params, reach)
         if cacheable and cache_key is not None:
             page_cache.fragment_set(cache_key, entry)
     now = timezone.now()
@@ -290,7 +340,7 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
             kinds=frozenset({params.scope.kind}),
             only=params.scope,
         )
-        records = records_for(ctx).for_viewer(sees_money=may_see_money(request.user))
+        records = records_for(ctx).for_viewer(sees_money=reach.money)
         page = Paginator(records.queryset, DRILLDOWN_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "kpi": kpi,
@@ -301,10 +351,19 @@ def kpi_detail(request: HttpRequest, key: str) -> HttpResponse:
         "page": page,
         "url": request.path,
         "direction_text": DIRECTION_TEXT[kpi.direction],
+        **_back_link(request),
     }
     partial = request.GET.get("partial") == "drilldown" and request.htmx
     name = "drilldown" if partial else "kpi-detail"
     return render(request, _template(request, "dashboards/kpi_detail.html", name), context)
+
+
+def _back_link(request: HttpRequest) -> dict[str, str]:
+    """Return where a KPI page's breadcrumb leads back to: the dashboard, or My numbers
+    for staff (who have no dashboard)."""
+    if policies.has_dashboard(request.user):
+        return {"back_url": reverse("dashboards:dashboard"), "back_label": "Dashboard"}
+    return {"back_url": reverse("dashboards:me"), "back_label": "My numbers"}
 
 
 def _health_context(
@@ -362,15 +421,23 @@ def project_health(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_safe
-@role_required(EXECUTIVE)
+@role_required(MANAGER, EXECUTIVE)
 @vary_on_headers("HX-Request")
 def employee_health(request: HttpRequest, username: str) -> HttpResponse:
-    """Show an employee's utilization trend, compliance, MTTR and first-contact resolution."""
+    """Show an employee's utilization trend, compliance, MTTR and first-contact resolution.
+
+    Executives: anyone's; managers: their own and their direct reports' (others are a
+    403, whether or not they exist).
+    """
+    reach = policies.reach_for(request.user)
+    scope = Scope("employee", username)
+    if not reach.scope_allowed(scope):
+        raise PermissionDenied(SCOPE_DENIED)
     employee = selectors.employee_get(username=username)
     if employee is None:
         raise Http404(f"No employee {username!r}")
-    scope = Scope("employee", username)
-    params, context = _health_context(request, scope, EMPLOYEE_KEYS)
+    keys = tuple(key for key in EMPLOYEE_KEYS if reach.kpi_allowed(kpi_get(key)))
+    params, context = _health_context(request, scope, keys)
     context.update(
         employee=employee,
         title=employee.full_name,
@@ -378,3 +445,36 @@ def employee_health(request: HttpRequest, username: str) -> HttpResponse:
         utilization=next((c for c in context["cards"] if c.key == "billable_utilization"), None),
     )
     return render(request, _template(request, "dashboards/health.html", "health"), context)
+
+
+@require_safe
+@role_required(STAFF, MANAGER, EXECUTIVE)
+@vary_on_headers("HX-Request")
+def my_numbers(request: HttpRequest) -> HttpResponse:
+    """Show the signed-in employee's own KPIs: every one measured per employee that is
+    not money, for the last complete month by default (or the period picked).
+
+    Read from snapshots like the dashboard (``selectors.kpi_cards``), with the timesheet
+    gap under utilization: a fixed number of queries. Not cached: it is one person's.
+    """
+    scope = policies.own_scope(request.user)
+    if scope is None:
+        raise PermissionDenied(NO_EMPLOYEE)
+    params = _params(request)
+    period = params.period if request.GET.get("period") else params.period.previous()
+    params = selectors.PageParams(period, scope, params.errors)
+    now = timezone.now()
+    keys = [k.key for k in policies.kpis_for(request.user) if policies.kpi_is_own(k)]
+    cards = selectors.kpi_cards(period=period, scope=scope, keys=keys, as_of=now)
+    gap = selectors.timesheet_gap_share(period=period, scope=scope, as_of=now)
+    selectors.card_notes(cards, timesheet_gap=gap)
+    context = {
+        "params": params,
+        "errors": list(params.errors),
+        "areas": _areas(cards),
+        "cards": cards,
+        "as_of": _figures_as_of(cards),
+        "scope_label": request.user.employee.full_name,
+        **_picker_context(request, params),
+    }
+    return render(request, _template(request, "dashboards/me.html", "my-numbers"), context)
