@@ -168,6 +168,8 @@ def _cards_render(
     """
     options = selectors.scope_options(usernames=reach.usernames)
     errors = list(params.errors)
+    if options.label(params.scope) is None and not reach.every_scope:
+        raise PermissionDenied(SCOPE_DENIED)  # never the company fallback below
     if options.label(params.scope) is None:
         errors.append(f"No such {params.scope.kind} “{params.scope.key}”: showing the company.")
         params = selectors.PageParams(params.period, COMPANY, params.errors)
@@ -271,6 +273,8 @@ def _kpi_detail_render(
         errors.append(f"{kpi.label} is not measured per {params.scope.kind}: showing the company.")
         params = selectors.PageParams(params.period, COMPANY, params.errors)
     options = selectors.scope_options(kinds=kpi.scopes, usernames=reach.usernames)
+    if options.label(params.scope) is None and not reach.every_scope:
+        raise PermissionDenied(SCOPE_DENIED)  # never the company fallback below
     if options.label(params.scope) is None:
         errors.append(f"No such {params.scope.kind} “{params.scope.key}”: showing the company.")
         params = selectors.PageParams(params.period, COMPANY, params.errors)

@@ -171,6 +171,15 @@ def test_a_managers_kpi_page_offers_only_their_team(client, team):
     assert sorted(scope_values(response)) == ["employee:boss", "employee:staff0", "employee:staff1"]
 
 
+def test_a_managers_drilldown_lists_only_the_scope_asked_for(client, team):
+    client.force_login(team.user)
+    url = "/dashboard/kpi/rework_rate/" + MARCH_Q + "&scope=employee:staff0"
+    html = client.get(url).content.decode()
+    drilldown = html[html.index('id="drilldown"') :]
+    assert "Staff 0" in drilldown
+    assert "Staff 1" not in drilldown and "Staff 2" not in drilldown
+
+
 def test_a_manager_and_an_executive_never_share_a_cached_fragment(client, exec_client, team):
     assert "Whole company" in exec_client.get("/dashboard/" + MARCH_Q).content.decode()
     client.force_login(team.user)
@@ -209,3 +218,24 @@ def test_my_numbers_query_count_does_not_grow_with_data(
         response = client.get("/dashboard/me/")
     assert response.status_code == 200
     assert "computed live" not in response.content.decode()
+
+
+# A manager's dashboard: the session and the user; the employees they see (the policy);
+# the cache token; the timesheet gap (holidays, employees, approved weeks); the scope
+# picker (their employees only); the snapshots of the cards; the bands.
+MANAGER_DASHBOARD_QUERIES = 2 + 1 + 1 + 3 + 1 + 1 + 1
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_a_managers_dashboard_query_count_does_not_grow_with_data(
+    client, db, now, django_assert_num_queries, size
+):
+    made = firm_build(size)
+    snapshots_build([Period.month(2025, 2), MARCH])
+    manager = EmployeeFactory(role="manager", user__username="boss")
+    Employee.objects.filter(pk__in=[e.pk for e in made["employees"]]).update(manager=manager)
+    client.force_login(manager.user)
+    with django_assert_num_queries(MANAGER_DASHBOARD_QUERIES):
+        response = client.get("/dashboard/" + MARCH_Q + "&scope=employee:staff1")
+    assert response.status_code == 200
+    assert len(scope_values(response)) == size + 1
