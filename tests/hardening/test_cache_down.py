@@ -23,10 +23,10 @@ from surveys.models import SurveyResponse
 from synapse.security.limits import CACHE_FAILURES, FailOpenCache, rate_limit_allowed
 from tests.factories import (
     ClientFactory,
-    EmployeeFactory,
     SurveyInvitationFactory,
     TicketFactory,
 )
+from tests.hardening.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -36,19 +36,6 @@ CLOSED = {
     "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
 }
 CACHE_DOWN = override_settings(CACHES={"default": CLOSED, "dashboards": {**CLOSED}})
-
-
-@pytest.fixture
-def people():
-    boss = EmployeeFactory(role="executive", user__username="boss")
-    sam = EmployeeFactory(role="staff", user__username="sam")
-    return {"boss": boss.user, "sam": sam.user}
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_closed_port_really_is_down():

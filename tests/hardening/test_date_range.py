@@ -10,29 +10,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from synapse.dates import DATE_RANGE_MESSAGE, EARLIEST_DATE, LATEST_DATE
 from tests.exchange.conftest import folder, run_command  # noqa: F401 (fixture)
-from tests.factories import EmployeeFactory, ProjectFactory
+from tests.factories import ProjectFactory
+from tests.hardening.conftest import signed_in
 from timesheets.models import Holiday, TimeEntry
 from timesheets.selectors import RowKey
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people():
-    boss = EmployeeFactory(role="executive", user__username="boss")
-    sam = EmployeeFactory(role="staff", user__username="sam")
-    return {"boss": boss.user, "sam": sam.user}
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_range_is_1900_to_2999():
