@@ -32,7 +32,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from synapse.accounts.roles import ADMIN, EXECUTIVE, MANAGER, user_role
-from timesheets.models import Employee, TimeEntry, Timesheet
+from timesheets.models import Employee, Timesheet
 
 VIEW = "view"
 CHANGE = "change"
@@ -88,11 +88,6 @@ def restrict(queryset: QuerySet, user: Any, action: str = VIEW, *, via: str = ""
 def employees_for(user: Any, action: str = VIEW) -> QuerySet[Employee]:
     """Return the employees whose records (``view``) or time (``change``) ``user`` may reach."""
     return restrict(Employee.objects.all(), user, action)
-
-
-def time_entries_for(user: Any, action: str = VIEW) -> QuerySet[TimeEntry]:
-    """Return the time entries ``user`` may ``action`` (whatever their week's state)."""
-    return restrict(TimeEntry.objects.all(), user, action, via="employee")
 
 
 def timesheets_for(user: Any, action: str = VIEW) -> QuerySet[Timesheet]:
